@@ -1,0 +1,261 @@
+"""Fault injection and request counting shared by both sandboxes.
+
+``SandboxControl`` is a pure ASGI middleware that wraps a sandbox app. It counts every
+request (server side, so benchmarks and echo tests count what really arrived) and, when
+told to, injects faults: added latency, a share of 5xx answers, dropped connections (before
+or after the request took effect) and forced 429s. All faults are off by default.
+
+Knobs are set in-process (``app.state.control.faults.error_rate = 0.2``) or over HTTP:
+
+    GET  /_sandbox/faults          the current knobs
+    PUT  /_sandbox/faults          JSON body with the knobs to change
+    GET  /_sandbox/stats           request counts
+    DELETE /_sandbox/stats         reset the counts
+
+The ``/_sandbox`` paths are never counted, delayed or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import threading
+from collections import Counter
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# A canned answer: (status, content type, body bytes).
+Answer = tuple[int, str, bytes]
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_ID_IN_PATH = re.compile(r"/(?:[0-9a-fA-F]{24}|[0-9a-fA-F]{32,}|\d+|[0-9a-f-]{36})(?=/|$)")
+
+
+class Faults(BaseModel):
+    """Fault-injection knobs; every one is off by default."""
+
+    latency_ms: float = Field(0.0, ge=0, description="added to every request")
+    error_rate: float = Field(0.0, ge=0, le=1, description="share answered with error_status")
+    error_status: int = Field(503, ge=500, le=599)
+    drop_rate: float = Field(
+        0.0, ge=0, le=1, description="share whose connection drops before the request acts"
+    )
+    drop_after_rate: float = Field(
+        0.0, ge=0, le=1, description="share that acts, then loses its answer (connection drops)"
+    )
+    force_429: int = Field(0, ge=0, description="the next N requests are answered 429")
+    methods: list[str] | None = Field(
+        None, description="only requests with these methods are faulted (None: all)"
+    )
+    path_prefix: str | None = Field(None, description="only paths starting with this")
+    seed: int | None = Field(None, description="seed for the random choices, for replays")
+
+    def applies_to(self, method: str, path: str) -> bool:
+        if self.methods is not None and method.upper() not in {m.upper() for m in self.methods}:
+            return False
+        return self.path_prefix is None or path.startswith(self.path_prefix)
+
+
+class Stats:
+    """Thread-safe request counters."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.by_route: Counter[str] = Counter()
+            self.requests = 0
+            self.writes = 0
+            self.status: Counter[int] = Counter()
+
+    def count(self, method: str, path: str) -> None:
+        route = f"{method} {_ID_IN_PATH.sub('/{id}', path)}"
+        with self._lock:
+            self.requests += 1
+            if method in WRITE_METHODS:
+                self.writes += 1
+            self.by_route[route] += 1
+
+    def answered(self, status: int) -> None:
+        with self._lock:
+            self.status[status] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "reads": self.requests - self.writes,
+                "writes": self.writes,
+                "by_route": dict(self.by_route),
+                "by_status": {str(k): v for k, v in self.status.items()},
+            }
+
+
+class DroppedConnection(Exception):
+    """Raised after the response started, so uvicorn closes the connection mid-answer."""
+
+
+class SandboxControl:
+    """ASGI middleware: counts requests and injects faults (see the module docstring).
+
+    :param error_answer: builds the body of an injected 5xx in the system's own format
+    :param rate_limit_answer: builds the system's own 429 answer
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        error_answer: Callable[[int], Answer],
+        rate_limit_answer: Callable[[], Answer],
+        prefix: str = "/_sandbox",
+    ):
+        self.app = app
+        self.faults = Faults()
+        self.stats = Stats()
+        self.error_answer = error_answer
+        self.rate_limit_answer = rate_limit_answer
+        self.prefix = prefix
+        self._random = random.Random()
+        self._lock = threading.Lock()
+
+    def set_faults(self, **knobs: Any) -> Faults:
+        """Change some knobs (validated), keep the others; returns the new set."""
+        merged = {**self.faults.model_dump(), **knobs}
+        self.faults = Faults.model_validate(merged)
+        if self.faults.seed is not None:
+            self._random.seed(self.faults.seed)
+        return self.faults
+
+    def clear_faults(self) -> None:
+        self.faults = Faults()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.startswith(self.prefix):
+            await self._control(scope, receive, send)
+            return
+        method: str = scope["method"]
+        self.stats.count(method, path)
+        faults = self.faults
+        if not faults.applies_to(method, path):
+            await self._call_counted(scope, receive, send)
+            return
+        if faults.latency_ms:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        with self._lock:
+            forced = self.faults.force_429 > 0
+            if forced:
+                self.faults.force_429 -= 1
+            roll_drop = self._random.random()
+            roll_error = self._random.random()
+            roll_after = self._random.random()
+        if forced:
+            await self._answer(send, self.rate_limit_answer())
+            return
+        if roll_drop < faults.drop_rate:
+            await self._drop(send)
+        if roll_error < faults.error_rate:
+            await self._answer(send, self.error_answer(faults.error_status))
+            return
+        if roll_after < faults.drop_after_rate:
+            await self.app(scope, receive, _swallow)
+            await self._drop(send)
+        await self._call_counted(scope, receive, send)
+
+    async def _call_counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.stats.answered(int(message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, counting_send)
+
+    async def _answer(self, send: Send, answer: Answer) -> None:
+        status, content_type, body = answer
+        self.stats.answered(status)
+        headers = [
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        if status == 429:
+            headers.append((b"retry-after", b"1"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _drop(self, send: Send) -> None:
+        # Promise a body and never send it: uvicorn then closes the connection mid-answer,
+        # which a client sees as a dropped connection.
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", b"1024")],
+            }
+        )
+        raise DroppedConnection("sandbox fault: connection dropped")
+
+    async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        sub = scope["path"][len(self.prefix) :].rstrip("/")
+        method = scope["method"]
+        if sub == "/faults" and method == "GET":
+            body: Any = self.faults.model_dump()
+        elif sub == "/faults" and method == "PUT":
+            raw = await _read_body(receive)
+            try:
+                body = self.set_faults(**json.loads(raw or b"{}")).model_dump()
+            except (ValueError, TypeError) as err:
+                await _json(send, 400, {"error": f"bad fault knobs: {err}"})
+                return
+        elif sub == "/stats" and method == "GET":
+            body = self.stats.snapshot()
+        elif sub == "/stats" and method == "DELETE":
+            self.stats.reset()
+            body = self.stats.snapshot()
+        else:
+            await _json(send, 404, {"error": f"no sandbox control at {scope['path']}"})
+            return
+        await _json(send, 200, body)
+
+
+async def _swallow(message: Message) -> None:
+    return None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _json(send: Send, status: int, body: Any) -> None:
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
