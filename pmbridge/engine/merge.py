@@ -1,0 +1,215 @@
+"""The three-way merge: a pure decision per property, no I/O.
+
+For each linked pair the store keeps a base *per side*: the canonical value each side held
+when the two last agreed. A side changed a property when its current value differs from its
+own base. Keeping one base per side means a value a system normalises on write (Trello
+renumbers a card's ``pos``; a date gains milliseconds) is never mistaken for an edit.
+
+The decision table, per property (values are canonical, see ``pmbridge.engine.values``):
+
+    neither side changed          nothing
+    only custompms changed        copy it to Trello
+    only trello changed           copy it to Custompms
+    both changed to one value     nothing to write; both bases move to it
+    both changed, differently     conflict → the policy picks the winner, whose value is
+                                  copied over (``manual`` holds both as they are); the losing
+                                  value always goes to the conflict log
+
+A one-way property (direction to_trello / to_custompms) only ever copies from its source;
+an edit on its target side is left alone until the source changes, and when that overwrites
+it, the overwritten value goes to the conflict log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pmbridge.flows.models import ConflictPolicy, Direction
+from pmbridge.records import Side
+
+Winner = Literal["custompms", "trello"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictNote:
+    """Both sides changed one property differently since they last agreed.
+
+    :param winner: the side whose value was applied; None when held for a person
+    """
+
+    key: str
+    base: Any
+    custompms: Any
+    trello: Any
+    custompms_changed_at: datetime | None
+    trello_changed_at: datetime | None
+    policy: ConflictPolicy
+    winner: Winner | None
+
+    @property
+    def losing_value(self) -> Any:
+        if self.winner == "custompms":
+            return self.trello
+        if self.winner == "trello":
+            return self.custompms
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Base:
+    """The canonical values each side held when the two last agreed, by property key."""
+
+    custompms: dict[str, Any] = field(default_factory=dict)
+    trello: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyDecision:
+    """What to do with one property: write ``value`` to ``write_to``; the new bases.
+
+    ``held`` marks a conflict kept for a person (policy ``manual``): nothing is written and
+    the bases stay as they were, so the conflict stays visible until resolved.
+    """
+
+    write_to: Side | None
+    value: Any
+    base_custompms: Any
+    base_trello: Any
+    conflict: ConflictNote | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.conflict is not None and self.conflict.winner is None
+
+
+@dataclass(slots=True)
+class PairPlan:
+    """The merge of one linked pair: canonical values to write to each side, the new bases."""
+
+    to_custompms: dict[str, Any] = field(default_factory=dict)
+    to_trello: dict[str, Any] = field(default_factory=dict)
+    base: Base = field(default_factory=Base)
+    conflicts: list[ConflictNote] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        return bool(self.to_custompms) + bool(self.to_trello)
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRule:
+    """How one property merges."""
+
+    key: str
+    direction: Direction = "both"
+    policy: ConflictPolicy = "newest_wins"
+
+
+def merge_property(
+    custompms: Any,
+    trello: Any,
+    *,
+    base_custompms: Any = None,
+    base_trello: Any = None,
+    key: str = "",
+    direction: Direction = "both",
+    policy: ConflictPolicy = "newest_wins",
+    custompms_changed_at: datetime | None = None,
+    trello_changed_at: datetime | None = None,
+) -> PropertyDecision:
+    """Decide one property of a linked pair (see the module docstring)."""
+    c_changed = custompms != base_custompms
+    t_changed = trello != base_trello
+    if not c_changed and not t_changed:
+        return PropertyDecision(None, None, base_custompms, base_trello)
+    if c_changed and t_changed and custompms == trello:
+        return PropertyDecision(None, None, custompms, trello)
+
+    def note(winner: Winner | None, used_policy: ConflictPolicy) -> ConflictNote:
+        return ConflictNote(
+            key=key,
+            base=base_custompms if base_custompms == base_trello else base_trello,
+            custompms=custompms,
+            trello=trello,
+            custompms_changed_at=custompms_changed_at,
+            trello_changed_at=trello_changed_at,
+            policy=used_policy,
+            winner=winner,
+        )
+
+    if direction == "to_trello":
+        if not c_changed:
+            return PropertyDecision(None, None, base_custompms, base_trello)
+        lost = note("custompms", "custompms_wins") if t_changed else None
+        return PropertyDecision("trello", custompms, custompms, custompms, lost)
+    if direction == "to_custompms":
+        if not t_changed:
+            return PropertyDecision(None, None, base_custompms, base_trello)
+        lost = note("trello", "trello_wins") if c_changed else None
+        return PropertyDecision("custompms", trello, trello, trello, lost)
+    if c_changed and not t_changed:
+        return PropertyDecision("trello", custompms, custompms, custompms)
+    if t_changed and not c_changed:
+        return PropertyDecision("custompms", trello, trello, trello)
+    winner = _winner(policy, custompms_changed_at, trello_changed_at)
+    conflict = note(winner, policy)
+    if winner is None:
+        return PropertyDecision(None, None, base_custompms, base_trello, conflict)
+    if winner == "custompms":
+        return PropertyDecision("trello", custompms, custompms, custompms, conflict)
+    return PropertyDecision("custompms", trello, trello, trello, conflict)
+
+
+def _winner(
+    policy: ConflictPolicy, custompms_at: datetime | None, trello_at: datetime | None
+) -> Winner | None:
+    if policy == "custompms_wins":
+        return "custompms"
+    if policy == "trello_wins":
+        return "trello"
+    if policy == "manual":
+        return None
+    # newest_wins: an unknown time loses to a known one; a tie goes to Custompms, the
+    # system of record.
+    if trello_at is not None and (custompms_at is None or trello_at > custompms_at):
+        return "trello"
+    return "custompms"
+
+
+def plan_pair(
+    rules: list[MergeRule],
+    base: Base,
+    custompms: Mapping[str, Any],
+    trello: Mapping[str, Any],
+    *,
+    custompms_times: Mapping[str, datetime | None] | None = None,
+    trello_times: Mapping[str, datetime | None] | None = None,
+) -> PairPlan:
+    """Merge every property of a linked pair; views hold canonical values by key."""
+    plan = PairPlan()
+    c_times = custompms_times or {}
+    t_times = trello_times or {}
+    for rule in rules:
+        decision = merge_property(
+            custompms.get(rule.key),
+            trello.get(rule.key),
+            base_custompms=base.custompms.get(rule.key),
+            base_trello=base.trello.get(rule.key),
+            key=rule.key,
+            direction=rule.direction,
+            policy=rule.policy,
+            custompms_changed_at=c_times.get(rule.key),
+            trello_changed_at=t_times.get(rule.key),
+        )
+        plan.base.custompms[rule.key] = decision.base_custompms
+        plan.base.trello[rule.key] = decision.base_trello
+        if decision.write_to == "custompms":
+            plan.to_custompms[rule.key] = decision.value
+        elif decision.write_to == "trello":
+            plan.to_trello[rule.key] = decision.value
+        if decision.conflict is not None:
+            plan.conflicts.append(decision.conflict)
+    return plan

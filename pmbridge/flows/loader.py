@@ -1,0 +1,293 @@
+"""Load and check a flow file; every mistake names the file, the line and what is allowed.
+
+``load_flows(path)`` parses YAML (keeping each node's line), validates the shapes with the
+pydantic models, then checks the mappings against the systems' catalogue and against each
+other (unknown property, unknown flow, wrong type, duplicate mapping, …).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from pmbridge.errors import ConfigError
+from pmbridge.flows.models import Flow, FlowFile, Property
+from pmbridge.systems.catalog import CATALOG
+
+Path_ = tuple[str | int, ...]
+
+# Which flow types fit which catalogue value types.
+_FITS: dict[str, set[str]] = {
+    "string": {"string", "text"},
+    "text": {"string", "text"},
+    "markdown": {"string", "text"},
+    "url": {"url", "string"},
+    "boolean": {"boolean"},
+    "number": {"number"},
+    "datetime": {"instant"},
+    "date": {"instant"},
+    "enum": {"string"},
+    "reference": {"id"},
+}
+_SIDE_NAMES = {"custompms": "Custompms", "trello": "Trello"}
+
+
+def default_flows_path() -> Path:
+    """The flow file shipped with pmbridge."""
+    return Path(str(resources.files("pmbridge.flows") / "flows.yaml"))
+
+
+def load_flows(path: Path | str | None = None) -> FlowFile:
+    """Read, validate and check a flow file (the packaged default when ``path`` is None)."""
+    file = Path(path) if path is not None else default_flows_path()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(
+            f"cannot read the flow file: {err.strerror}; check --flows / PMBRIDGE_FLOWS",
+            file=str(file),
+        ) from err
+    return parse_flows(text, str(file))
+
+
+def parse_flows(text: str, filename: str = "<flows>") -> FlowFile:
+    """Validate flow-file text; ``filename`` is used in error messages."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(err, "problem", None) or str(err)
+        context, context_mark = getattr(err, "context", None), getattr(err, "context_mark", None)
+        if context and context_mark is not None:
+            problem += f" ({context} started on line {context_mark.line + 1})"
+        raise ConfigError(f"not valid YAML: {problem}", file=filename, line=line) from err
+    if node is None:
+        raise ConfigError("the flow file is empty; it needs a 'flows:' list", file=filename)
+    lines = dict(_node_lines(node, ()))
+    data = yaml.safe_load(text)
+    try:
+        flow_file = FlowFile.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = tuple(first["loc"])
+        raise ConfigError(
+            _pydantic_message(first, data), file=filename, line=_line_for(lines, loc)
+        ) from err
+    problems = list(_check(flow_file))
+    if problems:
+        loc, message = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise ConfigError(message + more, file=filename, line=_line_for(lines, loc))
+    return flow_file
+
+
+def _node_lines(node: yaml.Node, path: Path_) -> Iterator[tuple[Path_, int]]:
+    yield path, node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value
+            yield (*path, name), key.start_mark.line + 1
+            yield from ((p, n) for p, n in _node_lines(value, (*path, name)) if p != (*path, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _node_lines(item, (*path, index))
+
+
+def _line_for(lines: dict[Path_, int], loc: Path_) -> int | None:
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
+
+
+def _pydantic_message(error: dict[str, Any], data: Any) -> str:
+    loc = [part for part in error["loc"] if isinstance(part, str | int)]
+    where = _describe(loc, data)
+    if error["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        hint = _suggest(str(loc[-1]), allowed)
+        return f"{where}: unknown key '{loc[-1]}'{hint}; allowed: {', '.join(allowed)}"
+    if error["type"] == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{where}: {error['input']!r} is not allowed; use one of {expected}"
+    if error["type"] == "missing":
+        return f"{where}: '{loc[-1]}' is required"
+    return f"{where}: {error['msg']}"
+
+
+def _allowed_keys(loc: list[str | int]) -> list[str]:
+    names = [p for p in loc if isinstance(p, str)]
+    model: Any = FlowFile
+    for name in names:
+        field = model.model_fields.get(name)
+        if field is None:
+            break
+        inner = _model_of(field.annotation)
+        if inner is None:
+            break
+        model = inner
+    return list(model.model_fields)
+
+
+def _model_of(annotation: Any) -> Any:
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _describe(loc: list[str | int], data: Any) -> str:
+    if len(loc) >= 2 and loc[0] == "flows" and isinstance(loc[1], int):
+        try:
+            name = data["flows"][loc[1]].get("name")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            name = None
+        flow = f"flow '{name}'" if name else f"flow #{loc[1] + 1}"
+        if len(loc) >= 4 and loc[2] == "properties" and isinstance(loc[3], int):
+            return f"{flow}, property #{loc[3] + 1}"
+        return flow
+    return "flow file"
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _check(flow_file: FlowFile) -> Iterator[tuple[Path_, str]]:
+    """Cross-checks the models cannot do alone: catalogue, references, duplicates."""
+    seen_flows: dict[str, Flow] = {}
+    for fi, flow in enumerate(flow_file.flows):
+        at: Path_ = ("flows", fi)
+        if flow.name in seen_flows:
+            yield (*at, "name"), f"flow '{flow.name}' is defined twice; flow names must be unique"
+        yield from _check_flow(flow, at, seen_flows)
+        seen_flows[flow.name] = flow
+
+
+def _check_flow(flow: Flow, at: Path_, earlier: dict[str, Flow]) -> Iterator[tuple[Path_, str]]:
+    kinds: dict[str, str] = {"custompms": flow.custompms, "trello": flow.trello}
+    for side, kind in kinds.items():
+        if kind not in CATALOG[side]:
+            allowed = ", ".join(CATALOG[side])
+            yield (
+                (*at, side),
+                f"flow '{flow.name}': unknown {_SIDE_NAMES[side]} kind '{kind}'"
+                f"{_suggest(kind, list(CATALOG[side]))}; allowed: {allowed}",
+            )
+            return
+    seen: dict[str, set[str]] = {"custompms": set(), "trello": set()}
+    parents = 0
+    for pi, prop in enumerate(flow.properties):
+        pat: Path_ = (*at, "properties", pi)
+        for side in ("custompms", "trello"):
+            name = getattr(prop, side)
+            catalog = CATALOG[side][kinds[side]]
+            if name not in catalog:
+                allowed = ", ".join(catalog)
+                yield (
+                    (*pat, side),
+                    f"flow '{flow.name}': unknown {_SIDE_NAMES[side]} {kinds[side]} property "
+                    f"'{name}'{_suggest(name, list(catalog))}; allowed: {allowed}",
+                )
+                continue
+            if name in seen[side]:
+                yield (
+                    (*pat, side),
+                    f"flow '{flow.name}': {_SIDE_NAMES[side]} property '{name}' is mapped twice; "
+                    "map each property once",
+                )
+            seen[side].add(name)
+            value_type, writable = catalog[name]
+            if value_type not in _FITS[prop.type]:
+                yield (
+                    (*pat, "type"),
+                    f"flow '{flow.name}': {_SIDE_NAMES[side]} property '{name}' holds "
+                    f"{value_type} values, which do not fit type '{prop.type}'; use one of "
+                    f"{', '.join(t for t, fits in _FITS.items() if value_type in fits)}",
+                )
+            if not writable and prop.writes_to(side):
+                other = "to_custompms" if side == "trello" else "to_trello"
+                yield (
+                    (*pat, "direction"),
+                    f"flow '{flow.name}': {_SIDE_NAMES[side]} property '{name}' is read-only; "
+                    f"set direction: {other}",
+                )
+        if prop.type == "reference":
+            yield from _check_reference(flow, prop, pat, earlier)
+        parents += prop.parent
+    if parents > 1:
+        yield (*at, "properties"), f"flow '{flow.name}': only one property may be 'parent: true'"
+    yield from _check_flow_options(flow, at)
+
+
+def _check_reference(
+    flow: Flow, prop: Property, pat: Path_, earlier: dict[str, Flow]
+) -> Iterator[tuple[Path_, str]]:
+    if prop.flow not in earlier:
+        known = ", ".join(earlier) or "none yet"
+        yield (
+            (*pat, "flow"),
+            f"flow '{flow.name}': property '{prop.custompms}' refers to flow '{prop.flow}', "
+            f"which is not defined before it; flows defined before: {known}",
+        )
+        return
+    target = earlier[prop.flow]
+    if prop.via == "about_card":
+        if not prop.parent:
+            yield (*pat, "via"), f"flow '{flow.name}': 'via: about_card' needs 'parent: true'"
+        if flow.about_card is None:
+            yield (
+                (*pat, "via"),
+                f"flow '{flow.name}': 'via: about_card' needs an 'about_card:' section "
+                "(e.g. about_card: {name: About this project})",
+            )
+        if target.trello != "board":
+            yield (*pat, "via"), f"flow '{flow.name}': 'via: about_card' needs a flow of boards"
+
+
+def _check_flow_options(flow: Flow, at: Path_) -> Iterator[tuple[Path_, str]]:
+    mapped_c = {p.custompms for p in flow.properties}
+    mapped_t = {p.trello for p in flow.properties}
+    for mi, key in enumerate(flow.match):
+        if key.custompms not in mapped_c or key.trello not in mapped_t:
+            yield (
+                (*at, "match", mi),
+                f"flow '{flow.name}': match key {key.custompms}/{key.trello} must be a mapped "
+                "property pair",
+            )
+    needs_archive = "archive" in (flow.on_delete.in_custompms, flow.on_delete.in_trello)
+    if needs_archive and flow.archive is None:
+        yield (
+            (*at, "on_delete"),
+            f"flow '{flow.name}': on_delete 'archive' needs an 'archive:' section naming the "
+            "archive flag on each side (e.g. archive: {custompms: archived, trello: closed})",
+        )
+    if flow.archive is not None and (
+        flow.archive.custompms not in mapped_c or flow.archive.trello not in mapped_t
+    ):
+        yield (
+            (*at, "archive"),
+            f"flow '{flow.name}': the archive flags must be mapped boolean properties",
+        )
+    if flow.backlink is not None and flow.backlink.property not in mapped_t:
+        yield (
+            (*at, "backlink", "property"),
+            f"flow '{flow.name}': the backlink goes into a mapped Trello text property; "
+            f"'{flow.backlink.property}' is not mapped",
+        )
