@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.trello",
     "tests.fixtures.custompms",
+    "tests.fixtures.database",
 ]

@@ -177,6 +177,55 @@ class Engine:
     def _mapping(self, flow: Flow) -> FlowMapping:
         return FlowMapping(flow, self._index.resolve, custompms_url=self.custompms_url)
 
+    async def resolve_conflict(self, conflict_id: int, take: Side) -> str:
+        """Settle a conflict: write the value of side ``take`` to both sides (where it is not
+        already) and make it the base. Returns a sentence saying what was done."""
+        conflict = self.store.get_conflict(conflict_id)
+        if conflict is None:
+            raise PmbridgeError(f"there is no conflict {conflict_id}; see `pmbridge conflicts`")
+        if conflict.flow not in self.flow_file.names:
+            raise PmbridgeError(
+                f"conflict {conflict_id} is of flow {conflict.flow}, "
+                "which the flow file no longer has"
+            )
+        flow = self.flow_file.get(conflict.flow)
+        self._options = SyncOptions()
+        self._index = LinkIndex(self.store)
+        self._index.load(self.flow_file.names)
+        link = self._index.get(flow.name, "custompms", conflict.custompms_id)
+        if link is None:
+            raise PmbridgeError(
+                f"conflict {conflict_id}: {flow.custompms} {conflict.custompms_id} is no longer "
+                "linked, so there is nothing to write"
+            )
+        run = _FlowRun(flow, self._mapping(flow), [])
+        value = conflict.custompms_value if take == "custompms" else conflict.trello_value
+        base = base_of(link)
+        for side in ("custompms", "trello"):
+            target_id = link.custompms_id if side == "custompms" else link.trello_id
+            fields = run.mapping.write_fields(
+                side, {conflict.property: value}, custompms_id=link.custompms_id
+            )
+            if not fields:
+                continue
+            current = await self.systems[side].get(run.mapping.kind(side), target_id)
+            if current is not None:
+                view = run.mapping.view(side, current).values
+                if view.get(conflict.property) == value:
+                    getattr(base, side)[conflict.property] = value
+                    continue
+            written = await self._write(side, run, "update", target_id, fields)
+            back = run.mapping.view(side, written).values
+            getattr(base, side)[conflict.property] = back.get(conflict.property, value)
+        self._index.put(
+            replace(link, base=link_base(base, deleted=(link.base or {}).get("deleted")))
+        )
+        self.store.resolve_conflict(conflict_id, take)
+        return (
+            f"Conflict {conflict_id} resolved: {flow.name} {conflict.property} is now "
+            f"{value!r} on both sides (taken from {take})."
+        )
+
     # --- reading ------------------------------------------------------------------------
 
     def _trello_scope(self, kind: str) -> list[str]:
@@ -604,8 +653,7 @@ class Engine:
         if source == "custompms" and flow.parent is not None and flow.parent.via == "about_card":
             await self._ensure_about_card(run, view.values.get(flow.parent.key))
         fields = run.mapping.write_fields(target, view.values, custompms_id=custompms_id)
-        if target == "custompms":
-            fields = {k: v for k, v in fields.items() if v is not None}
+        fields = {k: v for k, v in fields.items() if v is not None}  # unset: the system's default
         container = run.mapping.parent_id(target, Record(record.kind, "", fields))
         intent, interrupted = self._intent(flow, target, record.id, container, fields, custompms_id)
         key = intent.idempotency_key if intent else f"pmbridge:{flow.name}:{source}:{record.id}"
@@ -705,15 +753,11 @@ class Engine:
             if board is None:
                 raise Unmapped(f"project {project_id} has no board yet", waiting=True)
             card_name = run.flow.about_card.name if run.flow.about_card else "About this project"
-            existing = await self._find_about_card(board, card_name)
-            card = existing or await self._write(
-                "trello",
-                run,
-                "create",
-                None,
-                {"idBoard": board, "name": card_name, "pos": "top", "list": None},
-                kind="card",
-            )
+            card = await self._find_about_card(board, card_name)
+            if card is None:
+                fields = {"idBoard": board, "name": card_name, "pos": "top"}
+                card = await self._write("trello", run, "create", None, fields, kind="card")
+                self._report.add(run.flow.name, "to_trello", "created")
             self._index.put(Link(name, str(project_id), card.id, base={}))
 
     async def _find_about_card(self, board: str, card_name: str) -> Record | None:

@@ -38,7 +38,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Answer = tuple[int, str, bytes]
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_ID_IN_PATH = re.compile(r"/(?:[0-9a-fA-F]{24}|[0-9a-fA-F]{32,}|\d+|[0-9a-f-]{36})(?=/|$)")
+# Ids in a path (not a leading version segment like Trello's /1) become {id} in the counts.
+_ID_IN_PATH = re.compile(r"(?<=.)/(?:[0-9a-fA-F]{24}|[0-9a-fA-F]{32,}|\d+|[0-9a-f-]{36})(?=/|$)")
 
 
 class Faults(BaseModel):

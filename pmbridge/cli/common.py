@@ -1,0 +1,73 @@
+"""What every command shares: options, settings, output, and one error handler.
+
+Exit status: 0 done; 1 done, but some records failed or deletions were held; 2 stopped
+(a configuration mistake, bad credentials, an unreachable system or store).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from pmbridge.config import Settings, load_settings
+from pmbridge.errors import PmbridgeError
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_OK, EXIT_PARTIAL, EXIT_STOPPED = 0, 1, 2
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML config file (default: $PMBRIDGE_CONFIG, else ./pmbridge.toml if present).",
+        show_default=False,
+    ),
+]
+FlowsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--flows",
+        help="Flow file to use instead of the packaged one (also $PMBRIDGE_FLOWS).",
+        show_default=False,
+    ),
+]
+
+T = TypeVar("T")
+
+
+def settings_from(config: Path | None, flows: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the config file and environment, with the command line on top."""
+    extra = {k: v for k, v in overrides.items() if v is not None}
+    if flows is not None:
+        extra["flows"] = flows
+    return load_settings(config, **extra)
+
+
+def fail(message: str, code: int = EXIT_STOPPED) -> typer.Exit:
+    err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def handle_errors(command: Callable[..., T]) -> Callable[..., T]:
+    """Turn pmbridge's errors into one clear line on stderr and exit status 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return command(*args, **kwargs)
+        except PmbridgeError as err:
+            raise fail(str(err)) from None
+
+    return wrapper
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)

@@ -1,0 +1,309 @@
+"""``pmbridge sync`` and the commands that show the sync's state: status, links,
+conflicts, dead-letters."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from pmbridge.cli.app import app
+from pmbridge.cli.common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_STOPPED,
+    ConfigOption,
+    FlowsOption,
+    console,
+    err_console,
+    fail,
+    handle_errors,
+    run,
+    settings_from,
+)
+from pmbridge.engine.cycle import CycleStopped, SyncOptions
+from pmbridge.engine.report import COLUMNS, DIRECTIONS, CycleReport
+from pmbridge.store import open_store
+from pmbridge.wiring import load_flow_file, open_engine
+
+DIRECTION_LABEL = {"to_trello": "→ Trello", "to_custompms": "→ Custompms"}
+
+
+def report_table(report: CycleReport, flows: list[str]) -> Table:
+    title = "What this sync would do (dry run: nothing written)" if report.dry_run else None
+    table = Table(title=title)
+    table.add_column("flow")
+    table.add_column("direction")
+    for column in COLUMNS:
+        table.add_column(column, justify="right")
+    for flow in flows:
+        for direction in DIRECTIONS:
+            counts = report.counts.get((flow, direction), {})
+            table.add_row(
+                flow,
+                DIRECTION_LABEL[direction],
+                *(str(counts.get(c, 0)) for c in COLUMNS),
+            )
+    return table
+
+
+def print_report(report: CycleReport, flows: list[str]) -> None:
+    console.print(report_table(report, flows))
+    if report.waiting:
+        console.print(f"{report.waiting} record(s) wait for their parent to be linked.")
+    for problem in report.problems:
+        err_console.print(f"[yellow]•[/] {problem}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+@handle_errors
+def sync(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    flow: Annotated[
+        list[str] | None,
+        typer.Option("--flow", help="Only this flow (repeatable).", show_default=False),
+    ] = None,
+    allow_deletes: Annotated[
+        bool,
+        typer.Option(
+            "--allow-deletes", help="Apply deletions even when they trip the circuit breaker."
+        ),
+    ] = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Read everything, not only changes (finds comment edits)."),
+    ] = False,
+    config: ConfigOption = None,
+    flows: FlowsOption = None,
+) -> None:
+    """Run one sync cycle between Custompms and Trello.
+
+    Shows a progress bar while it works, then a table per flow and direction.
+    Exit status: 0 done; 1 some records failed or deletions were held; 2 stopped.
+
+    Example: PMBRIDGE_TRELLO_KEY=… PMBRIDGE_TRELLO_TOKEN=… PMBRIDGE_CUSTOMPMS_URL=…
+    PMBRIDGE_CUSTOMPMS_TOKEN=… pmbridge sync --dry-run
+    """
+    settings = settings_from(config, flows)
+    flow_file = load_flow_file(settings)
+    unknown = [name for name in flow or [] if name not in flow_file.names]
+    if unknown:
+        raise fail(f"no flow named {', '.join(unknown)}; flows: {', '.join(flow_file.names)}")
+    options = SyncOptions(
+        full=full,
+        dry_run=dry_run,
+        flows=flow or None,
+        allow_deletes=allow_deletes,
+        delete_share=settings.allow_delete_share,
+        delete_min=settings.allow_delete_min,
+    )
+    names = list(flow or flow_file.names)
+    report = run(_sync(settings, options))
+    print_report(report, names)
+    raise typer.Exit(EXIT_OK if report.status == "ok" else EXIT_PARTIAL)
+
+
+async def _sync(settings: Any, options: SyncOptions) -> CycleReport:
+    with Progress(
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(flow: str, done: int, total: int) -> None:
+            if flow not in tasks:
+                tasks[flow] = bar.add_task(flow, total=total)
+            bar.update(tasks[flow], completed=done, total=total)
+
+        async with open_engine(settings, progress=progress) as runtime:
+            try:
+                return await runtime.engine.run(options)
+            except CycleStopped as stopped:
+                bar.stop()
+                print_report(stopped.report, list(options.flows or runtime.flow_file.names))
+                raise fail(f"sync stopped: {stopped.cause}", EXIT_STOPPED) from None
+
+
+@app.command()
+@handle_errors
+def status(config: ConfigOption = None, flows: FlowsOption = None) -> None:
+    """Show the links per flow, open conflicts, dead letters and the last runs."""
+    settings = settings_from(config, flows)
+    flow_file = load_flow_file(settings)
+    with open_store(settings.database_url) as store:
+        table = Table(title=f"pmbridge state in {store.url}")
+        table.add_column("flow")
+        table.add_column("links", justify="right")
+        table.add_column("held conflicts", justify="right")
+        table.add_column("dead letters", justify="right")
+        held = store.conflicts(status="held")
+        letters = store.dead_letters()
+        for name in flow_file.names:
+            table.add_row(
+                name,
+                str(store.count_links(name)),
+                str(sum(c.flow == name for c in held)),
+                str(sum(d.flow == name for d in letters)),
+            )
+        console.print(table)
+        runs = Table(title="last runs")
+        for column in ("run", "started", "finished", "status", "writes", "error"):
+            runs.add_column(column)
+        for entry in store.runs(limit=5):
+            summary = entry.summary or {}
+            writes = sum(
+                sum(v for k, v in counts.items() if k in ("created", "updated", "deleted"))
+                for counts in (summary.get("counts") or {}).values()
+            )
+            runs.add_row(
+                str(entry.id),
+                f"{entry.started_at:%Y-%m-%d %H:%M:%S}",
+                f"{entry.finished_at:%H:%M:%S}" if entry.finished_at else "",
+                entry.status,
+                str(writes),
+                entry.error or "",
+            )
+        console.print(runs)
+
+
+@app.command()
+@handle_errors
+def links(
+    flow: Annotated[str | None, typer.Argument(help="Only this flow.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    config: ConfigOption = None,
+    flows: FlowsOption = None,
+) -> None:
+    """List linked pairs: Custompms id ↔ Trello id, per flow."""
+    settings = settings_from(config, flows)
+    names = load_flow_file(settings).names
+    if flow is not None and flow not in names:
+        raise fail(f"no flow named {flow}; flows: {', '.join(names)}")
+    with open_store(settings.database_url) as store:
+        table = Table()
+        for column in ("flow", "custompms id", "trello id", "updated"):
+            table.add_column(column)
+        for name in [flow] if flow else names:
+            for link in store.links(name):
+                if as_json:
+                    print(
+                        json.dumps(
+                            {
+                                "flow": name,
+                                "custompms_id": link.custompms_id,
+                                "trello_id": link.trello_id,
+                            }
+                        )
+                    )
+                    continue
+                updated = f"{link.updated_at:%Y-%m-%d %H:%M:%S}" if link.updated_at else ""
+                table.add_row(name, link.custompms_id, link.trello_id, updated)
+        if not as_json:
+            console.print(table)
+
+
+conflicts_app = typer.Typer(help="Conflicts: both sides changed a property differently.")
+app.add_typer(conflicts_app, name="conflicts")
+
+
+@conflicts_app.callback(invoke_without_command=True)
+@handle_errors
+def conflicts(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Also those already settled.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """List conflicts held for a person (and, with --all, those a policy settled)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = settings_from(config)
+    with open_store(settings.database_url) as store:
+        rows = store.conflicts() if all_ else store.conflicts(status="held")
+        table = Table()
+        for column in (
+            "id",
+            "flow",
+            "custompms id",
+            "property",
+            "custompms",
+            "trello",
+            "status",
+            "kept",
+        ):
+            table.add_column(column)
+        for c in rows:
+            table.add_row(
+                str(c.id),
+                c.flow,
+                c.custompms_id,
+                c.property,
+                _show(c.custompms_value),
+                _show(c.trello_value),
+                c.status or "",
+                c.resolution or c.winner or "",
+            )
+        console.print(table)
+        if not rows:
+            console.print("No conflicts held." if not all_ else "No conflicts.")
+
+
+@conflicts_app.command("resolve")
+@handle_errors
+def conflicts_resolve(
+    conflict_id: Annotated[int, typer.Argument(help="The conflict's id (see pmbridge conflicts).")],
+    take: Annotated[
+        Literal["custompms", "trello"],
+        typer.Option("--take", help="The side whose value to keep; it is written to the other."),
+    ],
+    config: ConfigOption = None,
+    flows: FlowsOption = None,
+) -> None:
+    """Settle a conflict by taking one side's value and writing it to the other side.
+
+    Example: pmbridge conflicts resolve 3 --take trello
+    """
+    settings = settings_from(config, flows)
+
+    async def resolve() -> str:
+        async with open_engine(settings) as runtime:
+            return await runtime.engine.resolve_conflict(conflict_id, take)
+
+    console.print(run(resolve()))
+
+
+@app.command("dead-letters")
+@handle_errors
+def dead_letters(config: ConfigOption = None) -> None:
+    """List records whose sync failed; each is retried on every cycle until it succeeds."""
+    settings = settings_from(config)
+    with open_store(settings.database_url) as store:
+        table = Table()
+        for column in ("flow", "write to", "record", "kind", "attempts", "last failed", "error"):
+            table.add_column(column)
+        letters = store.dead_letters()
+        for d in letters:
+            table.add_row(
+                d.flow,
+                d.side,
+                d.record_id,
+                d.operation,
+                str(d.attempts),
+                f"{d.last_failed_at:%Y-%m-%d %H:%M:%S}",
+                d.error,
+            )
+        console.print(table)
+        if not letters:
+            console.print("No dead letters.")
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return text if len(text) <= 40 else text[:39] + "…"
