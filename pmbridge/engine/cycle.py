@@ -349,12 +349,12 @@ class Engine:
         seen = {r.id for r in t_feed.records}
         trello = self.systems["trello"]
         for link in self._index.links(run.flow.name):
-            if link.trello_id in seen or ("link", link.custompms_id) in items:
+            if link.trello_id in seen:
                 continue
             record = await trello.get(run.flow.trello, link.trello_id)
             if record is None:
                 record = Record(run.flow.trello, link.trello_id, deleted=True)
-            items[("link", link.custompms_id)] = _Item(link=link, trello=record)
+            items.setdefault(("link", link.custompms_id), _Item(link=link)).trello = record
 
     async def _add_leftovers(
         self,

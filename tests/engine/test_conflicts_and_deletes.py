@@ -1,0 +1,180 @@
+"""Conflicts, deletions, the circuit breaker and dead letters, end to end."""
+
+from __future__ import annotations
+
+import time
+
+from tests.engine.conftest import Bridge, seed
+
+
+def card_named(bridge: Bridge, name: str) -> dict:
+    board = bridge.only_board()
+    return next(c for c in bridge.trello.cards(board["id"]) if c["name"] == name)
+
+
+def test_edits_to_different_properties_of_one_task_both_arrive(bridge: Bridge):
+    data = seed(bridge.pms, tasks=1, comments=False)
+    bridge.sync()
+    task_id = data["tasks"][0]["id"]
+    card = card_named(bridge, "Task 0")
+    bridge.pms.update("tasks", task_id, description="Edited in PMS")
+    bridge.trello.call("PUT", f"/cards/{card['id']}", name="Edited on Trello")
+    report = bridge.sync()
+    assert report.count("conflicts") == 0
+    task = bridge.pms.get("tasks", task_id)
+    assert (task["title"], task["description"]) == ("Edited on Trello", "Edited in PMS")
+    card = bridge.trello.call("GET", f"/cards/{card['id']}")
+    assert card["name"] == "Edited on Trello" and card["desc"].startswith("Edited in PMS\n\n---")
+
+
+def test_same_property_edited_on_both_sides_newest_wins_and_loser_is_logged(bridge: Bridge):
+    data = seed(bridge.pms, tasks=1, comments=False)
+    bridge.sync()
+    task_id = data["tasks"][0]["id"]
+    card = card_named(bridge, "Task 0")
+    bridge.pms.update("tasks", task_id, title="Older title from PMS")
+    time.sleep(0.05)
+    bridge.trello.call("PUT", f"/cards/{card['id']}", name="Newer title from Trello")
+    report = bridge.sync()
+    assert report.count("conflicts") == 1
+    assert bridge.pms.get("tasks", task_id)["title"] == "Newer title from Trello"
+
+    with bridge.store() as store:
+        [conflict] = store.conflicts()
+    assert conflict.property == "title"
+    assert conflict.custompms_value == "Older title from PMS"
+    assert conflict.trello_value == "Newer title from Trello"
+    assert conflict.winner == "trello"
+    assert conflict.custompms_changed_at and conflict.trello_changed_at
+
+    # A person prefers the losing value: it is applied to both sides.
+    from typer.testing import CliRunner
+
+    from pmbridge.cli import app
+
+    env = {
+        "PMBRIDGE_TRELLO_URL": bridge.settings.trello_url,
+        "PMBRIDGE_TRELLO_KEY": bridge.settings.trello_key.get_secret_value(),
+        "PMBRIDGE_TRELLO_TOKEN": bridge.settings.trello_token.get_secret_value(),
+        "PMBRIDGE_CUSTOMPMS_URL": bridge.settings.custompms_url,
+        "PMBRIDGE_CUSTOMPMS_TOKEN": bridge.settings.custompms_token.get_secret_value(),
+        "PMBRIDGE_DATABASE_URL": bridge.settings.database_url,
+    }
+    result = CliRunner().invoke(
+        app, ["conflicts", "resolve", str(conflict.id), "--take", "custompms"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "resolved" in result.output
+    assert bridge.pms.get("tasks", task_id)["title"] == "Older title from PMS"
+    assert bridge.trello.call("GET", f"/cards/{card['id']}")["name"] == "Older title from PMS"
+    bridge.reset_counts()
+    bridge.sync()
+    assert bridge.counts()["trello"]["writes"] == bridge.counts()["custompms"]["writes"] == 0
+
+
+def test_deleted_task_archives_its_card_and_deleted_card_deletes_its_task(bridge: Bridge):
+    data = seed(bridge.pms, tasks=2, comments=False)
+    bridge.sync()
+    t0, t1 = (t["id"] for t in data["tasks"])
+    bridge.pms.delete("tasks", t0)
+    card1 = card_named(bridge, "Task 1")
+    bridge.trello.call("DELETE", f"/cards/{card1['id']}")
+    report = bridge.sync()
+    assert report.errors == 0, report.problems
+    assert card_named(bridge, "Task 0")["closed"] is True
+    assert bridge.pms.get("tasks", t1) is None
+    assert bridge.pms.get("tasks", t0) is None
+
+
+def test_an_edit_beats_a_delete(bridge: Bridge):
+    data = seed(bridge.pms, tasks=2, comments=False)
+    bridge.sync()
+    t0, t1 = (t["id"] for t in data["tasks"])
+    # Deleted in Custompms, edited on Trello: the task comes back with the edit.
+    bridge.pms.delete("tasks", t0)
+    card0 = card_named(bridge, "Task 0")
+    bridge.trello.call("PUT", f"/cards/{card0['id']}", name="Task 0 still matters")
+    # Deleted on Trello, edited in Custompms: a new card is made with the edit.
+    card1 = card_named(bridge, "Task 1")
+    bridge.trello.call("DELETE", f"/cards/{card1['id']}")
+    bridge.pms.update("tasks", t1, title="Task 1 still matters")
+    report = bridge.sync()
+    assert report.errors == 0, report.problems
+    assert bridge.pms.get("tasks", t0)["title"] == "Task 0 still matters"
+    assert card_named(bridge, "Task 0 still matters")["closed"] is False
+    assert bridge.pms.get("tasks", t1)["title"] == "Task 1 still matters"
+    assert card_named(bridge, "Task 1 still matters")["id"] != card1["id"]
+
+
+def test_comment_deletions_go_both_ways(bridge: Bridge):
+    data = seed(bridge.pms, tasks=2)
+    bridge.sync()
+    board = bridge.only_board()
+    comments = {c["data"]["text"]: c["id"] for c in bridge.trello.comments(board["id"])}
+    pms_comments = {c["text"]: c["id"] for c in bridge.pms.all("comments")}
+    bridge.pms.delete("comments", pms_comments["On Task 0"])
+    bridge.trello.call("DELETE", f"/actions/{comments['On Task 1']}")
+    # Trello does not list comment deletions in board actions; a full read finds them.
+    report = bridge.sync(full=True)
+    assert report.errors == 0, report.problems
+    left_on_trello = {c["data"]["text"] for c in bridge.trello.comments(board["id"])}
+    assert left_on_trello == {"Kick-off on Monday"}
+    assert {c["text"] for c in bridge.pms.all("comments")} == {"Kick-off on Monday"}
+    assert data  # seeded
+
+
+def test_comment_edits_on_trello_are_found_by_a_full_read(bridge: Bridge):
+    seed(bridge.pms, tasks=1)
+    bridge.sync()
+    board = bridge.only_board()
+    action = next(
+        c for c in bridge.trello.comments(board["id"]) if c["data"]["text"] == "On Task 0"
+    )
+    bridge.sync()  # the feeds move past the comment
+    bridge.trello.call("PUT", f"/actions/{action['id']}", text="On Task 0 (edited)")
+    bridge.sync(full=True)
+    assert "On Task 0 (edited)" in {c["text"] for c in bridge.pms.all("comments")}
+
+
+def test_circuit_breaker_holds_a_mass_delete_until_allowed(bridge: Bridge):
+    data = seed(bridge.pms, tasks=8, comments=False)
+    bridge.sync()
+    for task in data["tasks"][:7]:
+        bridge.pms.delete("tasks", task["id"])
+    report = bridge.sync()
+    assert len(report.held_deletes) == 7
+    assert any("--allow-deletes" in p for p in report.problems)
+    board = bridge.only_board()
+    assert not any(c["closed"] for c in bridge.trello.cards(board["id"]))
+    # Held, not forgotten: the next run holds them again, and --allow-deletes applies them.
+    assert len(bridge.sync().held_deletes) == 7
+    report = bridge.sync(allow_deletes=True)
+    assert report.held_deletes == []
+    closed = [c["name"] for c in bridge.trello.cards(board["id"]) if c["closed"]]
+    assert sorted(closed) == [f"Task {i}" for i in range(7)]
+    with bridge.store() as store:
+        assert store.dead_letters() == []
+
+
+def test_a_rejected_record_is_dead_lettered_and_the_others_go_on(bridge: Bridge):
+    data = seed(bridge.pms, tasks=2, comments=False)
+    # Trello allows 16384 characters in a description; with the backlink footer this is more.
+    bridge.pms.update("tasks", data["tasks"][0]["id"], description="x" * 16384)
+    report = bridge.sync()
+    assert report.errors == 1
+    assert "desc" in report.problems[0]
+    board = bridge.only_board()
+    assert [c["name"] for c in bridge.trello.cards(board["id"])] == ["Task 1"]
+    with bridge.store() as store:
+        [letter] = store.dead_letters()
+    assert letter.record_id == data["tasks"][0]["id"] and letter.attempts == 1
+    # Retried on the next cycle; once fixed, it goes through and leaves the list.
+    bridge.sync()
+    with bridge.store() as store:
+        assert store.dead_letters()[0].attempts == 2
+    bridge.pms.update("tasks", data["tasks"][0]["id"], description="short now")
+    report = bridge.sync()
+    assert report.errors == 0, report.problems
+    assert sorted(c["name"] for c in bridge.trello.cards(board["id"])) == ["Task 0", "Task 1"]
+    with bridge.store() as store:
+        assert store.dead_letters() == []
