@@ -7,7 +7,7 @@ or after the request took effect) and forced 429s. All faults are off by default
 
 Knobs are set in-process (``app.state.control.faults.error_rate = 0.2``) or over HTTP:
 
-    GET  /_sandbox/faults          the current knobs
+    GET  /_sandbox/faults          the current knobs (see ``Faults``)
     PUT  /_sandbox/faults          JSON body with the knobs to change
     GET  /_sandbox/stats           request counts
     DELETE /_sandbox/stats         reset the counts
@@ -45,7 +45,10 @@ _ID_IN_PATH = re.compile(r"(?<=.)/(?:[0-9a-fA-F]{24}|[0-9a-fA-F]{32,}|\d+|[0-9a-
 class Faults(BaseModel):
     """Fault-injection knobs; every one is off by default."""
 
-    latency_ms: float = Field(0.0, ge=0, description="added to every request")
+    latency_ms: float = Field(0.0, ge=0, description="added before a request acts")
+    latency_after_ms: float = Field(
+        0.0, ge=0, description="added after a request acted, before its answer is sent"
+    )
     error_rate: float = Field(0.0, ge=0, le=1, description="share answered with error_status")
     error_status: int = Field(503, ge=500, le=599)
     drop_rate: float = Field(
@@ -177,6 +180,8 @@ class SandboxControl:
         if roll_after < faults.drop_after_rate:
             await self.app(scope, receive, _swallow)
             await self._drop(send)
+        if faults.latency_after_ms:
+            send = _delayed(send, faults.latency_after_ms / 1000)
         await self._call_counted(scope, receive, send)
 
     async def _call_counted(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -236,6 +241,15 @@ class SandboxControl:
 
 async def _swallow(message: Message) -> None:
     return None
+
+
+def _delayed(send: Send, seconds: float) -> Send:
+    async def delayed_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(seconds)
+        await send(message)
+
+    return delayed_send
 
 
 async def _read_body(receive: Receive) -> bytes:
