@@ -100,6 +100,7 @@ class _FlowRun:
     mapping: FlowMapping
     rules: list[MergeRule]
     deletes: list[_Delete] = field(default_factory=list)
+    open_intents: dict[str, Any] = field(default_factory=dict)  # source id → open Intent
 
 
 class CycleStopped(PmbridgeError):
@@ -290,6 +291,8 @@ class Engine:
             mapping,
             [MergeRule(p.key, p.direction, flow.policy_for(p)) for p in flow.properties],
         )
+        if not self._options.dry_run:
+            run.open_intents = {i.source_id: i for i in self.store.open_intents(flow.name)}
         c_feed = await self._read("custompms", flow.custompms)
         t_feed = await self._read("trello", flow.trello)
         items: dict[tuple[str, str], _Item] = {}
@@ -313,7 +316,7 @@ class Engine:
             item_for("trello", record)
         await self._verify_absent(run, t_feed, items)
         await self._add_leftovers(run, items, item_for)
-        self._match_new(run, items)
+        await self._match_new(run, items)
 
         work = list(items.values())
         total = len(work)
@@ -385,19 +388,28 @@ class Engine:
                 record = Record(kind, record_id, deleted=True)
             item_for(source, record)
 
-    def _match_new(self, run: _FlowRun, items: dict[tuple[str, str], _Item]) -> None:
-        """Pair unlinked records that are the same object: by backlink footer, then by
-        match key within the same parent where exactly one candidate is on each side."""
+    async def _match_new(self, run: _FlowRun, items: dict[tuple[str, str], _Item]) -> None:
+        """Pair unlinked records that are the same object: by backlink footer (a card we
+        made whose link a crash lost), then by match key within the same parent where
+        exactly one candidate is on each side."""
         mapping = run.mapping
         new_c = {k[1]: v for k, v in items.items() if k[0] == "new-custompms" and v.custompms}
         new_t = {k[1]: v for k, v in items.items() if k[0] == "new-trello" and v.trello}
         for tid, entry in list(new_t.items()):
             assert entry.trello is not None
             cid = mapping.footer_id(entry.trello)
-            if cid and cid in new_c and not entry.trello.deleted:
-                new_c.pop(cid).trello = entry.trello
-                del items[("new-trello", tid)]
-                new_t.pop(tid)
+            if not cid or entry.trello.deleted:
+                continue
+            if cid not in new_c:
+                if self._index.get(run.flow.name, "custompms", cid) is not None:
+                    continue  # its task is linked to another card: this one is a copy
+                record = await self.systems["custompms"].get(run.flow.custompms, cid)
+                if record is None or record.deleted:
+                    continue
+                new_c[cid] = items[("new-custompms", cid)] = _Item(custompms=record)
+            new_c.pop(cid).trello = entry.trello
+            del items[("new-trello", tid)]
+            new_t.pop(tid)
         if not run.flow.match:
             return
         by_key: dict[tuple[Any, ...], tuple[list[str], list[str]]] = {}
@@ -439,6 +451,7 @@ class Engine:
             for op in (OP_SYNC, OP_WAIT):
                 self._clear_letter(run.flow.name, target, source_id, op)
                 self._clear_letter(run.flow.name, source, source_id, op)
+            self._complete_settled_intents(run, item)
         except Unmapped as err:
             if err.waiting:
                 self._report.waiting += 1
@@ -458,6 +471,19 @@ class Engine:
             self._report.add(run.flow.name, DIRECTION[err.system], "errors")  # type: ignore[index]
             self._report.problem(f"{run.flow.name} {source} {source_id}: {err}")
             self._dead_letter(run, target, source_id, OP_SYNC, str(err))
+
+    def _complete_settled_intents(self, run: _FlowRun, item: _Item) -> None:
+        """Close the open intents of records that are linked now (by repair or matching)."""
+        for record in (item.custompms, item.trello):
+            intent = run.open_intents.get(record.id) if record is not None else None
+            if intent is None or intent.completed_at is not None:
+                continue
+            side = other_side(intent.target_side)
+            link = self._index.get(run.flow.name, side, record.id)  # type: ignore[arg-type]
+            if link is not None:
+                result = link.trello_id if intent.target_side == "trello" else link.custompms_id
+                self.store.complete_intent(intent.id, result)
+                run.open_intents.pop(record.id, None)
 
     async def _sync_linked(self, run: _FlowRun, item: _Item) -> None:
         assert item.link is not None
@@ -729,6 +755,8 @@ class Engine:
             if intent is not None:
                 tx.complete_intent(intent.id, t.id if intent.target_side == "trello" else c.id)
             self._index.put(link, tx)
+        if intent is not None:
+            run.open_intents.pop(intent.source_id, None)
 
     def _is_about_card(self, flow: Flow, card_id: str) -> bool:
         if flow.trello != "card":

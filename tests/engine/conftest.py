@@ -22,7 +22,13 @@ from pmbridge.engine.cycle import SyncOptions
 from pmbridge.engine.report import CycleReport
 from pmbridge.sandbox.server import ServerThread
 from pmbridge.store import Store, open_store
+from pmbridge.systems.trello import RateLimit, TrelloLimits
 from pmbridge.wiring import open_engine
+
+# The test sandboxes run without rate limits, so the client need not keep to Trello's.
+UNLIMITED = TrelloLimits(
+    token=RateLimit(100_000, 10.0, burst=1000), key=RateLimit(100_000, 10.0, burst=1000)
+)
 
 _keys = itertools.count()
 
@@ -121,7 +127,7 @@ class Bridge:
         """One cycle, as `pmbridge sync` runs it."""
 
         async def go() -> CycleReport:
-            async with open_engine(self.settings) as runtime:
+            async with open_engine(self.settings, trello_limits=UNLIMITED) as runtime:
                 return await runtime.engine.run(SyncOptions(**options))
 
         report = asyncio.run(go())
