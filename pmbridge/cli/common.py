@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -18,8 +19,10 @@ from rich.console import Console
 from pmbridge.config import Settings, load_settings
 from pmbridge.errors import PmbridgeError
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (logs, CI, tests) gets room for the whole sync table instead of 80 columns.
+_WIDTH = None if sys.stdout.isatty() else 120
+console = Console(width=_WIDTH)
+err_console = Console(stderr=True, width=_WIDTH)
 
 EXIT_OK, EXIT_PARTIAL, EXIT_STOPPED = 0, 1, 2
 

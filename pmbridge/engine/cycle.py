@@ -232,10 +232,11 @@ class Engine:
     def _trello_scope(self, kind: str) -> list[str]:
         """The Trello containers to read for ``kind``: linked workspaces or boards."""
         for flow in self.flow_file.flows:
-            if kind in ("organization", "board") and flow.trello == "organization":
-                return [link.trello_id for link in self._index.links(flow.name)]
-            if kind in ("card", "comment") and flow.trello == "board":
-                return [link.trello_id for link in self._index.links(flow.name)]
+            if (kind in ("organization", "board") and flow.trello == "organization") or (
+                kind in ("card", "comment") and flow.trello == "board"
+            ):
+                links = self._index.links(flow.name)
+                return [link.trello_id for link in links if not _planned(link.trello_id)]
         return []
 
     async def _read(self, side: Side, kind: str) -> Feed:
@@ -789,6 +790,8 @@ class Engine:
             self._index.put(Link(name, str(project_id), card.id, base={}))
 
     async def _find_about_card(self, board: str, card_name: str) -> Record | None:
+        if _planned(board):
+            return None
         feed = await self.systems["trello"].read("card", None, Scope((board,)))
         for record in feed.records:
             if record.fields.get("name") == card_name and not record.deleted:
@@ -906,7 +909,7 @@ class Engine:
         kind = kind or run.mapping.kind(side)
         system = self.systems[side]
         if self._options.dry_run:
-            return Record(kind, id or f"(new {kind} {key.rsplit(':', 1)[-1]})", dict(fields))
+            return Record(kind, id or f"{_PLANNED}{kind} {key.rsplit(':', 1)[-1]})", dict(fields))
         if operation == "create":
             return await system.create(kind, fields, idempotency_key=key)
         if operation == "update":
@@ -927,6 +930,14 @@ class Engine:
         if key in self._letters and not self._options.dry_run:
             self.store.clear_dead_letter(flow, side, record_id, op)
             self._letters.discard(key)
+
+
+_PLANNED = "(new "
+
+
+def _planned(id: str) -> bool:
+    """Whether ``id`` stands for an object a dry run only planned to create."""
+    return id.startswith(_PLANNED)
 
 
 def _jsonable(fields: Mapping[str, Any]) -> dict[str, Any]:
