@@ -164,8 +164,10 @@ def bridge(
     custompms_app: Any,
     custompms_server: ServerThread,
     custompms_token: str,
-    tmp_path: Any,
+    database_url: str,
 ) -> Iterator[Bridge]:
+    """Both sandboxes and a state store; runs once on SQLite and once on PostgreSQL (skipped,
+    with the reason, when no PostgreSQL answers at 127.0.0.1:5432)."""
     settings = load_settings(
         None,
         trello_url=trello_server.url + "/1",
@@ -173,7 +175,7 @@ def bridge(
         trello_token=trello_auth["token"],
         custompms_url=custompms_server.url,
         custompms_token=custompms_token,
-        database_url=f"sqlite:///{tmp_path / 'state.db'}",
+        database_url=database_url,
     )
     yield Bridge(
         settings,
