@@ -28,6 +28,8 @@ def _register_commands() -> None:
         "pmbridge.cli.sandbox_custompms",
         "pmbridge.cli.check_custompms",
         "pmbridge.cli.sync",
+        "pmbridge.cli.docs",
+        "pmbridge.cli.demo",
     ):
         try:
             importlib.import_module(module)

@@ -103,12 +103,14 @@ def sync(
         delete_min=settings.allow_delete_min,
     )
     names = list(flow or flow_file.names)
-    report = run(_sync(settings, options))
+    report = run(run_cycle(settings, options))
     print_report(report, names)
     raise typer.Exit(EXIT_OK if report.status == "ok" else EXIT_PARTIAL)
 
 
-async def _sync(settings: Any, options: SyncOptions) -> CycleReport:
+async def run_cycle(settings: Any, options: SyncOptions) -> CycleReport:
+    """One cycle with a progress bar on stderr; a stopped cycle prints what it did, then
+    exits with status 2."""
     with Progress(
         TextColumn("{task.description:<18}"),
         BarColumn(),
