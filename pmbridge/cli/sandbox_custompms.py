@@ -1,0 +1,97 @@
+"""``pmbridge sandbox custompms``: run the reference Custompms on this machine."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from pmbridge.cli.app import sandbox_app
+from pmbridge.sandbox.custompms import DEFAULT_TOKEN, create_app
+
+
+@sandbox_app.command("custompms")
+def sandbox_custompms(
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="TCP port; 0 picks a free one.")
+    ] = 8765,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            dir_okay=False,
+            help="SQLite file to keep the data in (created if missing). "
+            "Default: a temporary database, lost when the server stops.",
+            show_default=False,
+        ),
+    ] = None,
+    token: Annotated[
+        str,
+        typer.Option(
+            "--token",
+            envvar="PMBRIDGE_CUSTOMPMS_TOKEN",
+            help="The bearer token API requests must carry.",
+            show_default=False,
+        ),
+    ] = DEFAULT_TOKEN,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Run the reference Custompms (docs/custompms-api.yaml) until Ctrl+C.
+
+    Prints the API URL and the token. The page at / lists the records and edits tasks
+    without a token: it is a local demo page, so keep the default --host 127.0.0.1.
+
+    Example:
+
+        pmbridge sandbox custompms --port 8765 --db custompms.db --token s3cret
+    """
+    out = Console(highlight=False)
+    errors = Console(stderr=True, highlight=False)
+    if not token:
+        errors.print("Error: the token must not be empty: pass --token", markup=False)
+        raise typer.Exit(2)
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as err:
+        errors.print(f"Error: cannot listen on {host}:{port}: {err.strerror}", markup=False)
+        raise typer.Exit(2) from None
+    try:
+        app = create_app(str(db) if db else None, token=token)
+    except (ValueError, RuntimeError) as err:
+        errors.print(f"Error: {err}", markup=False)
+        raise typer.Exit(2) from None
+    bound = sock.getsockname()[1]
+    url = f"http://{f'[{host}]' if ':' in host else host}:{bound}"
+    out.print("Custompms reference server", markup=False)
+    out.print(f"  API:   {url}", markup=False)
+    out.print(f"  token: {token}", markup=False)
+    out.print(f"  page:  {url}/  (no token needed: a local demo page)", markup=False)
+    out.print(
+        f"  data:  {db}" if db else "  data:  temporary; lost when the server stops (--db FILE)",
+        markup=False,
+    )
+    if not _is_loopback(host):
+        errors.print(
+            f"Warning: listening on {host}: anyone who can reach it can use the page at / "
+            "without a token.",
+            markup=False,
+        )
+    out.print("Press Ctrl+C to stop.", markup=False)
+    sys.stdout.flush()  # whoever reads our output through a pipe needs the URL now
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

@@ -1,0 +1,1 @@
+"""The routers of the reference Custompms: one per resource, subscriptions, the HTML page."""
