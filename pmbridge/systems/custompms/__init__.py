@@ -1,0 +1,13 @@
+"""The Custompms connector: an async client for the contract and its ``System`` adapter.
+
+client = CustompmsClient("http://127.0.0.1:8765", token)
+system = CustompmsSystem(client)
+feed = await system.read("task", cursor=None)
+"""
+
+from pmbridge.systems.custompms.client import CustompmsClient, FeedPage
+from pmbridge.systems.custompms.problems import GoneError
+from pmbridge.systems.custompms.retry import RetryPolicy
+from pmbridge.systems.custompms.system import CustompmsSystem
+
+__all__ = ["CustompmsClient", "CustompmsSystem", "FeedPage", "GoneError", "RetryPolicy"]

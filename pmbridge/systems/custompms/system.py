@@ -1,0 +1,105 @@
+"""``CustompmsSystem``: the Custompms contract seen as records (``pmbridge.systems.base``).
+
+Kinds ``customer``, ``project``, ``task`` and ``comment``; reads are pages of each
+resource's change feed, which reports deletions itself as tombstones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pmbridge.errors import NotFoundError
+from pmbridge.records import Record
+from pmbridge.systems.base import Feed, Scope
+from pmbridge.systems.custompms.client import CustompmsClient
+from pmbridge.systems.custompms.problems import GoneError
+from pmbridge.systems.custompms.values import resource_of, to_record, to_wire
+
+
+class CustompmsSystem:
+    """A Custompms server as a ``System``.
+
+    :param client: the HTTP client (closed by ``aclose``)
+    :param page_size: feed items per ``read`` (1–1000)
+    """
+
+    name: Literal["custompms"] = "custompms"
+
+    def __init__(self, client: CustompmsClient, *, page_size: int = 500):
+        if not 1 <= page_size <= 1000:
+            raise ValueError(f"page_size must be between 1 and 1000, not {page_size}")
+        self.client = client
+        self.page_size = page_size
+
+    def __repr__(self) -> str:
+        return f"CustompmsSystem({self.client!r})"
+
+    async def begin_cycle(self) -> None:
+        """Nothing to prepare: Custompms keeps no per-cycle state."""
+
+    async def check(self) -> None:
+        """One cheap authenticated read: the first customer of the feed."""
+        await self.client.feed("customers", None, 1)
+
+    async def read(self, kind: str, cursor: str | None, scope: Scope = Scope()) -> Feed:
+        """One page of ``kind``'s change feed after ``cursor`` (``None``: from the start)."""
+        resource = resource_of(kind)
+        page = await self.client.feed(resource, cursor, self.page_size)
+        return Feed(
+            records=[to_record(kind, item) for item in page.items],
+            cursor=page.next_since,
+            more=page.has_more,
+            complete=True,
+            listed=None,
+        )
+
+    async def get(self, kind: str, id: str) -> Record | None:
+        """The record as stored now; ``None`` when unknown or deleted."""
+        try:
+            item = await self.client.get(resource_of(kind), id)
+        except NotFoundError:
+            return None
+        return to_record(kind, item)
+
+    async def create(self, kind: str, fields: Mapping[str, Any], *, idempotency_key: str) -> Record:
+        """Create (or find again, by ``idempotency_key``) one record.
+
+        When this key created a record that has been deleted since, that record's
+        tombstone is returned (``deleted=True``), not a new copy.
+        """
+        resource = resource_of(kind)
+        try:
+            item = await self.client.create(resource, to_wire(kind, fields), idempotency_key)
+        except GoneError as gone:
+            if gone.id is None:
+                raise
+            return Record(kind=kind, id=gone.id, deleted=True, version=gone.current_version)
+        return to_record(kind, item)
+
+    async def update(
+        self, kind: str, id: str, fields: Mapping[str, Any], *, version: str | None = None
+    ) -> Record:
+        """Change the given properties; ``deleted: False`` among them restores the record
+        first (in the same request). With ``version``, only if still current."""
+        resource = resource_of(kind)
+        changes = dict(fields)
+        restore = "deleted" in changes and changes.pop("deleted") is False
+        if "deleted" in fields and not restore:
+            raise ValueError("update cannot delete a Custompms record: use delete()")
+        body = to_wire(kind, changes)
+        if restore:
+            item = await self.client.restore(resource, id, body, if_match=version)
+        else:
+            item = await self.client.update(resource, id, body, if_match=version)
+        return to_record(kind, item)
+
+    async def delete(self, kind: str, id: str) -> None:
+        """Soft-delete one record; one that is already deleted or unknown is fine."""
+        try:
+            await self.client.delete(resource_of(kind), id)
+        except NotFoundError:
+            return
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,211 @@
+"""CustompmsSystem: the reference Custompms seen as records, over HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from pmbridge.errors import AuthenticationError, InvalidValueError, StaleVersionError
+from pmbridge.sandbox.server import ServerThread
+from pmbridge.systems.base import System
+from pmbridge.systems.custompms import CustompmsClient, CustompmsSystem
+
+
+def test_it_is_a_system(system: CustompmsSystem) -> None:
+    assert isinstance(system, System)
+    assert system.name == "custompms"
+
+
+async def test_read_normalises_every_kind(client: CustompmsClient, system: CustompmsSystem) -> None:
+    customer = await client.create(
+        "customers", {"name": "Acme", "website": "https://acme.example"}, "c"
+    )
+    project = await client.create("projects", {"name": "Web", "customer_id": customer["id"]}, "p")
+    task = await client.create(
+        "tasks",
+        {
+            "project_id": project["id"],
+            "title": "Launch",
+            "due_at": "2030-05-06",
+            "start_at": "2030-05-01T10:30:00+02:00",
+            "position": 3,
+        },
+        "t",
+    )
+    comment = await client.create(
+        "comments", {"task_id": task["id"], "author": "Ann", "text": "Go!"}, "m"
+    )
+
+    customers = (await system.read("customer", None)).records
+    projects = (await system.read("project", None)).records
+    tasks = (await system.read("task", None)).records
+    comments = (await system.read("comment", None)).records
+
+    assert customers[0].fields == {
+        "name": "Acme",
+        "description": "",
+        "website": "https://acme.example",
+    }
+    assert projects[0].fields == {
+        "customer_id": customer["id"],
+        "name": "Web",
+        "description": "",
+        "archived": False,
+    }
+    assert tasks[0].fields == {
+        "project_id": project["id"],
+        "title": "Launch",
+        "description": "",
+        "status": "todo",
+        "due_at": date(2030, 5, 6),
+        "start_at": datetime(2030, 5, 1, 8, 30, tzinfo=UTC),
+        "completed": False,
+        "archived": False,
+        "position": 3.0,
+    }
+    assert isinstance(tasks[0].fields["position"], float)
+    assert comments[0].fields == {
+        "task_id": task["id"],
+        "project_id": None,
+        "author": "Ann",
+        "text": "Go!",
+    }
+    record = comments[0]
+    assert (record.kind, record.id, record.version, record.deleted) == (
+        "comment",
+        comment["id"],
+        "1",
+        False,
+    )
+    assert record.updated_at is not None and record.updated_at.utcoffset() == timedelta(0)
+    assert record.updated_at == datetime.fromisoformat(comment["updated_at"])
+
+
+async def test_read_pages_with_cursors_and_reports_tombstones(
+    client: CustompmsClient, system: CustompmsSystem
+) -> None:
+    ids = [(await client.create("customers", {"name": f"C{n}"}, f"c{n}"))["id"] for n in range(3)]
+    await client.delete("customers", ids[0])
+
+    first = await system.read("customer", None)
+    second = await system.read("customer", first.cursor)
+    nothing = await system.read("customer", second.cursor)
+
+    assert first.more and not second.more and not nothing.more
+    assert [r.id for r in first.records + second.records] == [ids[1], ids[2], ids[0]]
+    tombstone = second.records[-1]
+    assert tombstone.deleted and tombstone.fields == {} and tombstone.version == "2"
+    assert first.complete and first.listed is None
+    assert nothing.records == [] and nothing.cursor == second.cursor
+
+
+async def test_get_is_none_for_unknown_and_deleted(system: CustompmsSystem) -> None:
+    made = await system.create("customer", {"name": "A"}, idempotency_key="k")
+    await system.delete("customer", made.id)
+
+    assert await system.get("customer", "no-such-id") is None
+    assert await system.get("customer", made.id) is None
+
+
+async def test_create_is_idempotent_by_key(system: CustompmsSystem, project_id: str) -> None:
+    fields = {"project_id": project_id, "title": "Once", "due_at": date(2030, 1, 2)}
+    first = await system.create("task", fields, idempotency_key="intent-1")
+    again = await system.create("task", fields, idempotency_key="intent-1")
+
+    assert again == first
+    assert first.fields["due_at"] == date(2030, 1, 2)
+    assert [r.id for r in (await system.read("task", None)).records] == [first.id]
+
+
+async def test_create_again_after_the_record_was_deleted_gives_its_tombstone(
+    system: CustompmsSystem,
+) -> None:
+    made = await system.create("customer", {"name": "A"}, idempotency_key="k")
+    await system.delete("customer", made.id)
+
+    again = await system.create("customer", {"name": "A"}, idempotency_key="k")
+
+    assert (again.id, again.deleted, again.version) == (made.id, True, "2")
+
+
+async def test_update_sends_values_in_wire_format(
+    client: CustompmsClient, system: CustompmsSystem, project_id: str
+) -> None:
+    made = await system.create(
+        "task", {"project_id": project_id, "title": "A"}, idempotency_key="k"
+    )
+    due = datetime(2030, 5, 6, 9, 8, 7, 654321, tzinfo=timezone(timedelta(hours=2)))
+
+    updated = await system.update(
+        "task",
+        made.id,
+        {"due_at": due, "start_at": date(2030, 5, 1), "position": 2.5},
+        version=made.version,
+    )
+
+    stored = await client.get("tasks", made.id)
+    assert stored["due_at"].startswith("2030-05-06T07:08:07.654")
+    assert stored["start_at"] == "2030-05-01"
+    assert updated.fields["due_at"] == datetime(2030, 5, 6, 7, 8, 7, 654000, tzinfo=UTC)
+    assert updated.fields["start_at"] == date(2030, 5, 1)
+    assert updated.version == "2"
+
+
+async def test_update_with_a_stale_version(system: CustompmsSystem) -> None:
+    made = await system.create("customer", {"name": "A"}, idempotency_key="k")
+    await system.update("customer", made.id, {"name": "B"}, version=made.version)
+
+    with pytest.raises(StaleVersionError) as stale:
+        await system.update("customer", made.id, {"name": "C"}, version=made.version)
+
+    assert stale.value.current_version == "2"
+    current = await system.get("customer", made.id)
+    assert current is not None and current.fields["name"] == "B"
+
+
+async def test_update_with_deleted_false_restores_and_applies(system: CustompmsSystem) -> None:
+    made = await system.create("customer", {"name": "A"}, idempotency_key="k")
+    await system.delete("customer", made.id)
+
+    restored = await system.update(
+        "customer", made.id, {"deleted": False, "name": "Back"}, version="2"
+    )
+
+    assert not restored.deleted and restored.fields["name"] == "Back"
+    assert restored.version == "3"
+    assert await system.get("customer", made.id) == restored
+
+
+async def test_delete_of_deleted_or_unknown_records_is_fine(system: CustompmsSystem) -> None:
+    made = await system.create("customer", {"name": "A"}, idempotency_key="k")
+
+    await system.delete("customer", made.id)
+    await system.delete("customer", made.id)
+    await system.delete("customer", "never-existed")
+
+    assert [r.deleted for r in (await system.read("customer", None)).records] == [True]
+
+
+async def test_bad_values_are_refused_with_the_field(system: CustompmsSystem) -> None:
+    with pytest.raises(InvalidValueError) as naive:
+        await system.update("task", "t", {"due_at": datetime(2030, 1, 1, 12)})
+    with pytest.raises(InvalidValueError) as refused:
+        await system.create("customer", {"name": "A", "website": "ftp://x"}, idempotency_key="k")
+    with pytest.raises(ValueError, match="unknown Custompms kind 'card'"):
+        await system.read("card", None)
+
+    assert naive.value.field == "due_at" and "time zone" in str(naive.value)
+    assert refused.value.field == "website"
+
+
+async def test_check_proves_the_token(
+    system: CustompmsSystem, custompms_server: ServerThread
+) -> None:
+    await system.begin_cycle()
+    await system.check()
+
+    wrong = CustompmsSystem(CustompmsClient(custompms_server.url, "wrong"))
+    with pytest.raises(AuthenticationError, match="check PMBRIDGE_CUSTOMPMS_TOKEN"):
+        await wrong.check()
+    await wrong.aclose()
