@@ -1,0 +1,35 @@
+"""The state store: links and their base values, feed cursors, the write journal,
+conflicts, dead letters and run history, in SQLite (embedded) or PostgreSQL (shared).
+
+    store = open_store("sqlite:///./pmbridge.db")   # creates / migrates / checks the schema
+    store.put_link(Link("task", custompms_id="t1", trello_id="c1", base={"name": "Ship"}))
+    with store.transaction() as tx:                 # one transaction, rolled back on error
+        tx.set_cursor("custompms", "task", "42")
+        tx.complete_intent(intent.id, result_id="c2")
+"""
+
+from pmbridge.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migrations
+from pmbridge.store.rows import Conflict, DeadLetter, Intent, Link, Run
+from pmbridge.store.store import (
+    DuplicateIntentError,
+    LinkConflictError,
+    Store,
+    Transaction,
+    open_store,
+)
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Conflict",
+    "DeadLetter",
+    "DuplicateIntentError",
+    "Intent",
+    "Link",
+    "LinkConflictError",
+    "Migrations",
+    "Run",
+    "Store",
+    "Transaction",
+    "open_store",
+]

@@ -1,0 +1,123 @@
+"""Turn a database URL into a configured SQLAlchemy engine, or a clear ``StoreError``.
+
+SQLite (the embedded default) gets WAL mode, a busy timeout, foreign keys, and
+``BEGIN IMMEDIATE`` transactions, so that two processes writing one file wait for each
+other instead of failing. PostgreSQL URLs use psycopg 3 (``postgresql://`` is read as
+``postgresql+psycopg://``) with a connect timeout, so a server that does not answer fails
+fast. Messages show the URL with its password masked.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Engine, create_engine, event, exc, make_url
+from sqlalchemy.pool import StaticPool
+
+from pmbridge.errors import StoreError
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+POSTGRES_CONNECT_TIMEOUT_S = 5
+_EXAMPLES = "sqlite:///./pmbridge.db or postgresql+psycopg://user:password@host:5432/dbname"
+
+
+def display_url(url: URL | str) -> str:
+    """``url`` as safe to show: the password replaced by ``***``."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def parse_url(raw: str | URL) -> URL:
+    """Parse and normalise a store URL; refuse what pmbridge cannot open."""
+    try:
+        url = make_url(raw)
+    except exc.ArgumentError as err:
+        raise StoreError(
+            f"{display_url(raw)!r} is not a database URL; use for example {_EXAMPLES}"
+        ) from err
+    backend = url.get_backend_name()
+    if backend == "postgres":
+        backend = "postgresql"
+    if backend == "postgresql":
+        # psycopg 3 is the driver pmbridge installs; plain postgresql:// means it too.
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return url.set(drivername="sqlite")
+    raise StoreError(
+        f"the state store URL {display_url(url)} uses {backend!r}; pmbridge stores its state "
+        f"in SQLite or PostgreSQL: use for example {_EXAMPLES}"
+    )
+
+
+def is_memory(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def create_store_engine(url: URL) -> Engine:
+    """An engine for a URL from ``parse_url``; does not connect yet."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    connect_args: dict[str, Any] = {"application_name": "pmbridge"}
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if is_memory(url):
+        # One shared connection, or every connection would see its own empty database.
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        directory = Path(url.database or "").resolve().parent
+        if not directory.is_dir():
+            raise StoreError(
+                f"cannot open the state store at {display_url(url)}: the directory "
+                f"{directory} does not exist; create it (mkdir -p {directory}) or set "
+                "PMBRIDGE_DATABASE_URL to a file in an existing directory"
+            )
+        engine = create_engine(url)
+    # ``?timeout=SECONDS`` in the URL sets how long to wait for another writer.
+    busy_ms = int(float(url.query.get("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)) * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" below emit BEGIN, not the sqlite3 module's own guesswork.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        # Take the write lock up front: a deferred transaction that reads, then writes after
+        # another process committed fails at once (SQLITE_BUSY_SNAPSHOT), busy_timeout or not.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def describe_failure(err: exc.DBAPIError, url: URL) -> str:
+    """The driver's reason for ``err``, on one line, without the URL's password."""
+    reason = str(err.orig).strip().splitlines()[0] if err.orig is not None else str(err)
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    return reason
+
+
+def unreachable(err: exc.DBAPIError, url: URL) -> StoreError:
+    """The error for a store that cannot be opened at all."""
+    if url.get_backend_name() == "sqlite":
+        hint = "check the path and that pmbridge may read and write it and its directory"
+    else:
+        hint = (
+            "check that PostgreSQL runs there, accepts this user and database, and that "
+            "PMBRIDGE_DATABASE_URL is right"
+        )
+    return StoreError(
+        f"cannot open the state store at {display_url(url)}: {describe_failure(err, url)}; {hint}"
+    )
