@@ -1,0 +1,441 @@
+"""An async client for the parts of Trello's REST API that pmbridge uses.
+
+``TrelloClient`` returns Trello's JSON as plain dicts and lists. Every request goes through
+one wrapper (``request``) that:
+
+- authenticates with the ``Authorization: OAuth oauth_consumer_key="…", oauth_token="…"``
+  header only, so the key and token never appear in a URL, a log line or an error;
+- waits for a slot of the client's rate budget (``TrelloLimiter``);
+- retries 429s, 5xx answers and connection failures with exponential backoff and jitter,
+  honouring ``Retry-After`` (``RetryPolicy``); other 4xx are final;
+- never repeats a POST whose answer was lost after it was sent: that raises
+  ``UnavailableError(maybe_applied=True)``, because the object may have been created;
+- turns failures into ``pmbridge.errors`` types (``failures.py``).
+
+Parameters of GETs go in the query string, those of POSTs and PUTs in a form body
+(reference/TRELLO_API.md §1), so long descriptions do not make long URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from pmbridge.errors import ConfigError, RemoteSystemError
+from pmbridge.systems.trello import failures
+from pmbridge.systems.trello.limiter import TrelloLimiter, TrelloLimits
+from pmbridge.systems.trello.retry import Retryable, RetryPolicy, parse_retry_after, retrying
+from pmbridge.systems.trello.values import encode_params
+
+logger = logging.getLogger("pmbridge.systems.trello")
+
+BATCH_SIZE = 10  # Trello's cap on the urls of one /batch call
+ACTIONS_PAGE_SIZE = 1000  # Trello's cap on one page of actions
+# Connection failures that prove the request never reached the server.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def segment(value: str) -> str:
+    """One path segment, quoted so an id can never change the route."""
+    return quote(str(value), safe="")
+
+
+def batch_url(path: str, params: Mapping[str, Any] | None = None) -> str:
+    """A route for ``/batch``: ``path`` (without ``/1``) with its query string.
+
+    Commas inside parameter values (``fields=id,name``) are percent-encoded so that they
+    cannot be mistaken for the commas that separate the batch's urls.
+    """
+    if not params:
+        return path
+    return f"{path}?{urlencode(encode_params(dict(params)), quote_via=quote, safe='')}"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """One answer inside a ``/batch`` response.
+
+    :param url: the route asked for
+    :param status: its HTTP status (200, 404, …)
+    :param body: its JSON body, or the error text
+    """
+
+    url: str
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+
+class TrelloClient:
+    """Trello's REST API as async methods returning the JSON.
+
+    :param api_root: the API root, e.g. ``https://api.trello.com/1``
+    :param key: the API key (32 hex characters)
+    :param token: a token of the member to act as
+    :param http: an ``httpx.AsyncClient`` to send with (not closed by ``aclose``); one is
+        made when absent
+    :param limits: the rate budget (default: Trello's published limits)
+    :param retry: how transient failures are retried
+    """
+
+    def __init__(
+        self,
+        api_root: str,
+        key: str,
+        token: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        limits: TrelloLimits | None = None,
+        retry: RetryPolicy | None = None,
+    ):
+        _check_credential("API key", "PMBRIDGE_TRELLO_KEY", key)
+        _check_credential("token", "PMBRIDGE_TRELLO_TOKEN", token)
+        if not api_root.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"the Trello API root {api_root!r} is not an http(s) URL; use "
+                "https://api.trello.com/1 (or a sandbox's URL followed by /1)"
+            )
+        self.api_root = api_root.rstrip("/")
+        self._secrets = (key, token)
+        self._auth = {"Authorization": f'OAuth oauth_consumer_key="{key}", oauth_token="{token}"'}
+        self.limiter = TrelloLimiter(limits)
+        self.retry = retry or RetryPolicy()
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            limits=httpx.Limits(max_connections=self.limiter.limits.max_in_flight),
+        )
+
+    def __repr__(self) -> str:
+        return f"TrelloClient(api_root={self.api_root!r}, key=<hidden>, token=<hidden>)"
+
+    async def aclose(self) -> None:
+        """Close the connections (only those of an ``http`` client this client made)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> TrelloClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- the one way out -------------------------------------------------------------------
+
+    async def request(self, method: str, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """Send one request (``path`` relative to the API root) and return its JSON.
+
+        Retries transient failures per the policy; raises a ``RemoteSystemError`` subclass.
+        """
+        method = method.upper()
+        encoded = encode_params(dict(params)) if params else None
+        name = f"{method} {path}"
+        try:
+            async for attempt in retrying(self.retry):
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    return await self._attempt(method, path, encoded, name, number)
+        except Retryable as failure:
+            raise failure.error from None
+        raise AssertionError("unreachable: the retry loop returns or raises")
+
+    async def _attempt(
+        self, method: str, path: str, params: dict[str, str] | None, name: str, number: int
+    ) -> Any:
+        query = params if method in ("GET", "DELETE") else None
+        form = params if method in ("POST", "PUT") else None
+        async with self.limiter.slot(path):
+            try:
+                response = await self._http.request(
+                    method, self.api_root + path, params=query, data=form, headers=self._auth
+                )
+            except httpx.TransportError as err:
+                reason = failures.transport_reason(err, self._secrets)
+                logger.info("Trello %s failed (%s), attempt %d", name, reason, number)
+                if method == "POST" and not isinstance(err, _NOT_SENT):
+                    raise failures.unreachable(reason, name, maybe_applied=True) from None
+                raise Retryable(failures.unreachable(reason, name)) from None
+        status = response.status_code
+        logger.debug("Trello %s -> %d (attempt %d)", name, status, number)
+        if status < 400:
+            return _json(response, name)
+        message = failures.body_message(response.text, self._secrets)
+        if status == 429 or status >= 500:
+            logger.info("Trello %s answered %d, attempt %d", name, status, number)
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            attempts = self.retry.attempts
+            error: RemoteSystemError = (
+                failures.rate_limited(message, name, attempts)
+                if status == 429
+                else failures.server_failed(status, message, name, attempts)
+            )
+            raise Retryable(error, retry_after)
+        raise failures.refusal(status, message, name)
+
+    async def _get(self, path: str, **params: Any) -> Any:
+        return await self.request("GET", path, _present(params))
+
+    async def _post(self, path: str, **params: Any) -> Any:
+        return await self.request("POST", path, params)
+
+    async def _put(self, path: str, **params: Any) -> Any:
+        return await self.request("PUT", path, params)
+
+    async def _delete(self, path: str) -> Any:
+        return await self.request("DELETE", path)
+
+    # -- members ---------------------------------------------------------------------------
+
+    async def get_me(self, *, fields: str = "id,username,fullName") -> dict[str, Any]:
+        """The member the token acts as (``/1/members/`` limit: call rarely)."""
+        return await self._get("/members/me", fields=fields)
+
+    async def get_my_organizations(
+        self, *, fields: str | None = None, filter: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The workspaces of the token's member (``/1/members/`` limit: call rarely)."""
+        return await self._get("/members/me/organizations", fields=fields, filter=filter)
+
+    # -- organizations (workspaces) ----------------------------------------------------------
+
+    async def create_organization(self, display_name: str, **params: Any) -> dict[str, Any]:
+        """``POST /organizations``; params: ``name``, ``desc``, ``website``."""
+        return await self._post("/organizations", displayName=display_name, **params)
+
+    async def get_organization(self, id: str, *, fields: str | None = None) -> dict[str, Any]:
+        return await self._get(f"/organizations/{segment(id)}", fields=fields)
+
+    async def update_organization(self, id: str, **params: Any) -> dict[str, Any]:
+        """``PUT /organizations/{id}``; params: ``displayName``, ``desc``, ``website``, ``name``."""
+        return await self._put(f"/organizations/{segment(id)}", **params)
+
+    async def delete_organization(self, id: str) -> None:
+        await self._delete(f"/organizations/{segment(id)}")
+
+    async def get_organization_boards(
+        self, id: str, *, filter: str = "all", fields: str | None = None
+    ) -> list[dict[str, Any]]:
+        return await self._get(f"/organizations/{segment(id)}/boards", filter=filter, fields=fields)
+
+    # -- boards ----------------------------------------------------------------------------
+
+    async def create_board(self, name: str, **params: Any) -> dict[str, Any]:
+        """``POST /boards/``; params: ``desc``, ``idOrganization``, ``defaultLists``…"""
+        return await self._post("/boards/", name=name, **params)
+
+    async def get_board(self, id: str, *, fields: str | None = None) -> dict[str, Any]:
+        return await self._get(f"/boards/{segment(id)}", fields=fields)
+
+    async def update_board(self, id: str, **params: Any) -> dict[str, Any]:
+        """``PUT /boards/{id}``; params: ``name``, ``desc``, ``closed``, ``idOrganization``."""
+        return await self._put(f"/boards/{segment(id)}", **params)
+
+    async def delete_board(self, id: str) -> None:
+        await self._delete(f"/boards/{segment(id)}")
+
+    async def get_board_lists(
+        self, id: str, *, filter: str = "all", fields: str | None = None
+    ) -> list[dict[str, Any]]:
+        return await self._get(f"/boards/{segment(id)}/lists", filter=filter, fields=fields)
+
+    async def get_board_cards(
+        self, id: str, *, filter: str = "all", fields: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The cards of a board; ``filter="all"`` includes archived ones."""
+        return await self._get(f"/boards/{segment(id)}/cards/{segment(filter)}", fields=fields)
+
+    async def get_board_actions(
+        self,
+        id: str,
+        *,
+        since: str | None = None,
+        before: str | None = None,
+        filter: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        """One page of a board's actions, newest first."""
+        return await self._get(
+            f"/boards/{segment(id)}/actions",
+            since=since,
+            before=before,
+            filter=filter,
+            limit=limit,
+        )
+
+    async def list_board_actions(
+        self,
+        id: str,
+        *,
+        since: str | None = None,
+        before: str | None = None,
+        filter: str | None = None,
+        page_size: int = ACTIONS_PAGE_SIZE,
+    ) -> list[dict[str, Any]]:
+        """Every action of a board after ``since`` (and before ``before``), newest first.
+
+        Pages back with ``before=<oldest id so far>`` until a page comes back short
+        (reference/TRELLO_API.md §7).
+        """
+        if not 1 <= page_size <= ACTIONS_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {ACTIONS_PAGE_SIZE}")
+        actions: list[dict[str, Any]] = []
+        while True:
+            page = await self.get_board_actions(
+                id, since=since, before=before, filter=filter, limit=page_size
+            )
+            actions.extend(page)
+            if len(page) < page_size:
+                return actions
+            before = page[-1]["id"]
+
+    # -- lists -----------------------------------------------------------------------------
+
+    async def create_list(
+        self, board_id: str, name: str, *, pos: float | str | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"name": name, "idBoard": board_id}
+        if pos is not None:
+            params["pos"] = pos
+        return await self._post("/lists", **params)
+
+    async def get_list(self, id: str, *, fields: str | None = None) -> dict[str, Any]:
+        return await self._get(f"/lists/{segment(id)}", fields=fields)
+
+    async def update_list(self, id: str, **params: Any) -> dict[str, Any]:
+        """``PUT /lists/{id}``; params: ``name``, ``closed``, ``idBoard``, ``pos``."""
+        return await self._put(f"/lists/{segment(id)}", **params)
+
+    # -- cards -----------------------------------------------------------------------------
+
+    async def create_card(self, list_id: str, **params: Any) -> dict[str, Any]:
+        """``POST /cards``; params: ``name``, ``desc``, ``pos``, ``due``, ``start``,
+        ``dueComplete``…"""
+        return await self._post("/cards", idList=list_id, **params)
+
+    async def get_card(self, id: str, *, fields: str | None = None) -> dict[str, Any]:
+        return await self._get(f"/cards/{segment(id)}", fields=fields)
+
+    async def update_card(self, id: str, **params: Any) -> dict[str, Any]:
+        """``PUT /cards/{id}``; ``idList`` moves it to a list, ``idBoard`` (with the
+        ``idList`` of a list there) to another board."""
+        return await self._put(f"/cards/{segment(id)}", **params)
+
+    async def delete_card(self, id: str) -> None:
+        await self._delete(f"/cards/{segment(id)}")
+
+    async def get_card_actions(self, id: str, *, filter: str | None = None) -> list[dict[str, Any]]:
+        """A card's actions (Trello's default filter: comments and list moves)."""
+        return await self._get(f"/cards/{segment(id)}/actions", filter=filter)
+
+    # -- comments and actions --------------------------------------------------------------
+
+    async def add_comment(self, card_id: str, text: str) -> dict[str, Any]:
+        """Comment on a card; returns the ``commentCard`` action."""
+        return await self._post(f"/cards/{segment(card_id)}/actions/comments", text=text)
+
+    async def edit_comment(self, action_id: str, text: str) -> dict[str, Any]:
+        return await self._put(f"/actions/{segment(action_id)}", text=text)
+
+    async def delete_comment(self, action_id: str) -> None:
+        await self._delete(f"/actions/{segment(action_id)}")
+
+    async def get_action(self, id: str, *, fields: str | None = None) -> dict[str, Any]:
+        return await self._get(f"/actions/{segment(id)}", fields=fields)
+
+    # -- batch -----------------------------------------------------------------------------
+
+    async def batch(self, urls: Sequence[str]) -> list[BatchItem]:
+        """Many GETs in ``/batch`` calls of at most 10 routes each; answers in url order.
+
+        Build each route with ``batch_url``.
+        """
+        groups = [list(urls[i : i + BATCH_SIZE]) for i in range(0, len(urls), BATCH_SIZE)]
+        answers = await asyncio.gather(*(self._batch_group(group) for group in groups))
+        return [item for answer in answers for item in answer]
+
+    async def _batch_group(self, urls: list[str]) -> list[BatchItem]:
+        answer = await self._get("/batch", urls=",".join(urls))
+        if not isinstance(answer, list) or len(answer) != len(urls):
+            raise failures.bad_answer(
+                "GET /batch", f"expected a list of {len(urls)} answers, got {_shape(answer)}"
+            )
+        items = []
+        for url, element in zip(urls, answer, strict=True):
+            if not isinstance(element, dict) or len(element) != 1:
+                raise failures.bad_answer(
+                    "GET /batch", f"expected {{status: body}}, got {_shape(element)}"
+                )
+            ((status, body),) = element.items()
+            try:
+                code = int(status)
+            except ValueError:
+                raise failures.bad_answer("GET /batch", f"status {status!r}") from None
+            items.append(BatchItem(url, code, body))
+        return items
+
+    # -- webhooks --------------------------------------------------------------------------
+
+    async def create_webhook(
+        self,
+        callback_url: str,
+        id_model: str,
+        *,
+        description: str | None = None,
+        active: bool | None = None,
+    ) -> dict[str, Any]:
+        """Register a webhook; Trello first checks the callback answers HEAD with 200."""
+        params: dict[str, Any] = {"callbackURL": callback_url, "idModel": id_model}
+        if description is not None:
+            params["description"] = description
+        if active is not None:
+            params["active"] = active
+        return await self._post("/webhooks/", **params)
+
+    async def get_webhook(self, id: str) -> dict[str, Any]:
+        return await self._get(f"/webhooks/{segment(id)}")
+
+    async def update_webhook(self, id: str, **params: Any) -> dict[str, Any]:
+        """``PUT /webhooks/{id}``; params: ``description``, ``callbackURL``, ``idModel``,
+        ``active``."""
+        return await self._put(f"/webhooks/{segment(id)}", **params)
+
+    async def delete_webhook(self, id: str) -> None:
+        await self._delete(f"/webhooks/{segment(id)}")
+
+
+def _check_credential(what: str, variable: str, value: str) -> None:
+    # The value itself is never echoed: it is a secret.
+    if not value or not value.strip():
+        raise ConfigError(f"the Trello {what} is empty: set {variable}")
+    if any(ch in value for ch in '"\\\r\n') or not value.isprintable():
+        raise ConfigError(
+            f"the Trello {what} contains quotes, backslashes or control characters: check "
+            f"{variable} (copy it again without surrounding quotes or spaces)"
+        )
+
+
+def _present(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Query parameters without the ones left at ``None`` (Trello's default applies)."""
+    return {name: value for name, value in params.items() if value is not None}
+
+
+def _json(response: httpx.Response, name: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise failures.bad_answer(name, "the body is not JSON") from None
+
+
+def _shape(value: Any) -> str:
+    return type(value).__name__

@@ -1,0 +1,457 @@
+"""Trello as a ``pmbridge.systems.base.System``: organizations, boards, cards and comments
+as records (the field lists are in ``convert.py``).
+
+Reads cost few calls. Workspaces and boards come through ``/batch`` (10 routes a call).
+Cards and comments are read from each board's action feed since the cursor: an
+``updateCard`` carries its new values, so only created, copied or moved cards are fetched
+(in batches), and a deleted card is a tombstone. A board not yet in the cursor is listed in
+full. The feed read for cards is cached for the cycle and reused by the comment read of the
+same boards. ``/1/members/`` (tightly rate-limited) is only touched by ``check()`` and by
+the one discovery read of organizations (``cursor=None``, empty scope).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any
+
+from pmbridge.errors import (
+    ConfigError,
+    InvalidValueError,
+    NotFoundError,
+    RemoteSystemError,
+    UnavailableError,
+)
+from pmbridge.records import Record, Side
+from pmbridge.systems.base import Feed, Scope
+from pmbridge.systems.trello import cursor as cursors
+from pmbridge.systems.trello.client import TrelloClient, batch_url, segment
+from pmbridge.systems.trello.convert import (
+    BOARD_FIELDS,
+    CARD_FIELDS,
+    KINDS,
+    ORGANIZATION_FIELDS,
+    board_record,
+    card_record,
+    comment_record,
+    is_comment,
+    organization_record,
+    tombstone,
+    writable_fields,
+)
+from pmbridge.systems.trello.cursor import BoardPosition
+from pmbridge.systems.trello.feed import CardChange, fold_card_actions, needs_relist
+from pmbridge.systems.trello.lists import BoardLists
+
+# Workspace and board reads keep no position: each is a fresh read of its scope.
+STATELESS_CURSOR = json.dumps({"v": cursors.VERSION})
+_UNSET = object()
+
+Action = dict[str, Any]
+
+
+class TrelloSystem:
+    """Trello, seen as records.
+
+    :param client: the API client (one per token)
+    :param list_order: list names in the order a board's lists should have; a card's list
+        that does not exist yet is created at its place in this order
+    """
+
+    name: Side = "trello"
+
+    def __init__(
+        self, client: TrelloClient, *, list_order: Sequence[str] = ("To Do", "Doing", "Done")
+    ):
+        self.client = client
+        self.list_order = tuple(list_order)
+        self.member: dict[str, Any] | None = None
+        self.lists = BoardLists(client, self.list_order)
+        # Per-cycle caches of board feeds: newest action per board, and the actions read
+        # since a position; filled under ``_feed_cursor``.
+        self._newest: dict[str, Action | None] = {}
+        self._since: dict[tuple[str, BoardPosition], list[Action]] = {}
+        self._feed_cursor: object = _UNSET
+
+    async def begin_cycle(self) -> None:
+        """Start a sync cycle: forget what the previous one cached."""
+        self._clear_feed_cache()
+        self.lists.clear()
+
+    async def check(self) -> None:
+        """Prove Trello answers and the key and token work; remembers the member."""
+        if self.member is None:
+            self.member = await self.client.get_me(fields="id,username,fullName")
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def read(self, kind: str, cursor: str | None, scope: Scope = Scope()) -> Feed:
+        containers = list(dict.fromkeys(scope.containers))
+        if kind == "organization":
+            return await self._read_organizations(cursor, containers)
+        if kind == "board":
+            return await self._read_boards(containers)
+        if kind in ("card", "comment"):
+            if cursor != self._feed_cursor:
+                self._clear_feed_cache()
+                self._feed_cursor = cursor
+            return await self._read_board_feeds(kind, cursor, containers)
+        raise _unknown_kind(kind)
+
+    async def _read_organizations(self, cursor: str | None, ids: list[str]) -> Feed:
+        if cursor is None and not ids:
+            orgs = await self.client.get_my_organizations(fields=ORGANIZATION_FIELDS)
+            return Feed(
+                [organization_record(org) for org in orgs],
+                cursor=STATELESS_CURSOR,
+                listed=frozenset({"*"}),
+            )
+        routes = [
+            batch_url(f"/organizations/{segment(i)}", {"fields": ORGANIZATION_FIELDS}) for i in ids
+        ]
+        records: list[Record] = []
+        complete = True
+        for org_id, item in zip(ids, await self.client.batch(routes), strict=True):
+            if item.ok:
+                records.append(organization_record(item.body))
+            elif item.status == 404:
+                records.append(tombstone("organization", org_id))
+            else:
+                complete = False
+        return Feed(records, cursor=STATELESS_CURSOR, complete=complete)
+
+    async def _read_boards(self, org_ids: list[str]) -> Feed:
+        routes = [
+            batch_url(
+                f"/organizations/{segment(i)}/boards", {"filter": "all", "fields": BOARD_FIELDS}
+            )
+            for i in org_ids
+        ]
+        records: list[Record] = []
+        listed: set[str] = set()
+        complete = True
+        for org_id, item in zip(org_ids, await self.client.batch(routes), strict=True):
+            if item.ok:
+                records.extend(board_record(board) for board in item.body)
+                listed.add(org_id)
+            else:
+                complete = False
+        return Feed(records, cursor=STATELESS_CURSOR, complete=complete, listed=frozenset(listed))
+
+    async def _read_board_feeds(self, kind: str, cursor: str | None, boards: list[str]) -> Feed:
+        positions = cursors.parse(cursor)
+        reads = await asyncio.gather(*(self._read_board(b, positions.get(b)) for b in boards))
+        next_positions: dict[str, BoardPosition] = {}
+        fresh: list[Action] = []
+        listed: set[str] = set()
+        complete = True
+        for board, (position, actions, full) in zip(boards, reads, strict=True):
+            if position is None:  # the board is gone or hidden: nothing can be said
+                complete = False
+                continue
+            next_positions[board] = position
+            fresh.extend(actions)
+            if full:
+                listed.add(board)
+        if kind == "card":
+            relist = {
+                b for b, (_, actions, _) in zip(boards, reads, strict=True) if needs_relist(actions)
+            }
+            records = await self._card_records(fresh, listed, relist)
+        else:
+            records = await self._comment_records(fresh, listed)
+        return Feed(
+            records,
+            cursor=cursors.dump(next_positions),
+            complete=complete,
+            listed=frozenset(listed) if listed else None,
+        )
+
+    async def _read_board(
+        self, board: str, position: BoardPosition | None
+    ) -> tuple[BoardPosition | None, list[Action], bool]:
+        """(next position, unseen actions, needs a full listing) for one board."""
+        try:
+            if position is None:
+                return cursors.start_position(await self._newest_action(board)), [], True
+            actions = cursors.unseen(position, await self._actions_since(board, position))
+            return cursors.advance(position, actions), actions, False
+        except NotFoundError:
+            # The board is gone or hidden from the token: nothing can be said about it, and
+            # should it come back it is listed in full again.
+            return None, [], False
+
+    async def _newest_action(self, board: str) -> Action | None:
+        if board not in self._newest:
+            page = await self.client.get_board_actions(board, limit=1)
+            self._newest[board] = page[0] if page else None
+        return self._newest[board]
+
+    async def _actions_since(self, board: str, position: BoardPosition) -> list[Action]:
+        key = (board, position)
+        if key not in self._since:
+            self._since[key] = await self.client.list_board_actions(board, since=position.since)
+        return self._since[key]
+
+    def _clear_feed_cache(self) -> None:
+        self._newest.clear()
+        self._since.clear()
+        self._feed_cursor = _UNSET
+
+    async def _card_records(
+        self, fresh: list[Action], listed: set[str], relist: set[str]
+    ) -> list[Record]:
+        """Records from the actions read; boards in ``listed`` (read for the first time) and
+        ``relist`` (a list was renamed or moved) are listed in full and join ``listed``."""
+        changes = fold_card_actions(fresh)
+        for board in relist:
+            self.lists.forget(board)
+        listed |= relist
+        by_id: dict[str, Record] = {}
+        for records in await asyncio.gather(*(self._list_cards(b) for b in sorted(listed))):
+            by_id.update((r.id, r) for r in records)
+        to_fetch = [c.id for c in changes.values() if c.fetch and not c.deleted]
+        fetched = await self._fetch_cards([i for i in to_fetch if i not in by_id])
+        for change in changes.values():
+            record = self._card_from_change(change, by_id.get(change.id) or fetched.get(change.id))
+            if record is not None:
+                by_id[change.id] = record
+        return list(by_id.values())
+
+    @staticmethod
+    def _card_from_change(change: CardChange, full: Record | None) -> Record | None:
+        if change.deleted:
+            return tombstone("card", change.id, change.updated_at)
+        if full is not None:
+            if full.deleted:
+                return full
+            return Record(
+                kind="card",
+                id=full.id,
+                fields=full.fields,
+                updated_at=full.updated_at,
+                changed_at={**full.changed_at, **change.changed_at},
+            )
+        if not change.fields:
+            return None  # changes to properties pmbridge does not carry
+        return Record(
+            kind="card",
+            id=change.id,
+            fields=dict(change.fields),
+            updated_at=change.updated_at,
+            partial=True,
+            changed_at=dict(change.changed_at),
+        )
+
+    async def _list_cards(self, board: str) -> list[Record]:
+        cards = await self.client.get_board_cards(board, filter="all", fields=CARD_FIELDS)
+        return [await self._card(card) for card in cards]
+
+    async def _fetch_cards(self, ids: list[str]) -> dict[str, Record]:
+        routes = [batch_url(f"/cards/{segment(i)}", {"fields": CARD_FIELDS}) for i in ids]
+        found: dict[str, Record] = {}
+        for card_id, item in zip(ids, await self.client.batch(routes), strict=True):
+            if item.ok:
+                found[card_id] = await self._card(item.body)
+            elif item.status == 404:
+                found[card_id] = tombstone("card", card_id)
+            else:
+                # The feed position must not move past a change we could not read.
+                raise UnavailableError(
+                    f"Trello answered {item.status} for card {card_id} inside GET /batch; the "
+                    "cards of this read are read again next time",
+                    system="trello",
+                    status=item.status,
+                )
+        return found
+
+    async def _card(self, card: Mapping[str, Any]) -> Record:
+        name = await self.lists.name_of(card.get("idBoard") or "", card.get("idList"))
+        return card_record(card, name)
+
+    async def _comment_records(self, fresh: list[Action], listed: set[str]) -> list[Record]:
+        records = [comment_record(a) for a in fresh if is_comment(a)]
+        listings = await asyncio.gather(
+            *(self.client.list_board_actions(b, filter="commentCard") for b in sorted(listed))
+        )
+        records.extend(comment_record(a) for actions in listings for a in actions if is_comment(a))
+        return records
+
+    # -- one object --------------------------------------------------------------------------
+
+    async def get(self, kind: str, id: str) -> Record | None:
+        try:
+            if kind == "organization":
+                org = await self.client.get_organization(id, fields=ORGANIZATION_FIELDS)
+                return organization_record(org)
+            if kind == "board":
+                return board_record(await self.client.get_board(id, fields=BOARD_FIELDS))
+            if kind == "card":
+                return await self._card(await self.client.get_card(id, fields=CARD_FIELDS))
+            if kind == "comment":
+                action = await self.client.get_action(id)
+                return comment_record(action) if is_comment(action) else None
+        except NotFoundError:
+            return None
+        raise _unknown_kind(kind)
+
+    async def create(self, kind: str, fields: Mapping[str, Any], *, idempotency_key: str) -> Record:
+        # Trello has no idempotency keys; the engine repairs lost answers itself.
+        values = writable_fields(kind, fields) if kind in KINDS else None
+        if values is None:
+            raise _unknown_kind(kind)
+        if kind == "organization":
+            params = _given(values, "desc", "website", "name")
+            if not params.get("name", True):
+                del params["name"]  # an empty short name: Trello makes one from displayName
+            org = await self.client.create_organization(
+                _required(kind, values, "displayName"), **params
+            )
+            return organization_record(org)
+        if kind == "board":
+            board = await self.client.create_board(
+                _required(kind, values, "name"),
+                **_given(values, "desc", "idOrganization"),
+                defaultLists=False,
+            )
+            if values.get("closed"):
+                board = await self._after_create(
+                    "board", board["id"], self.client.update_board(board["id"], closed=True)
+                )
+            return board_record(board)
+        if kind == "card":
+            return await self._create_card(values)
+        comment = await self.client.add_comment(
+            _required(kind, values, "idCard"), _required(kind, values, "text")
+        )
+        return comment_record(comment)
+
+    async def _create_card(self, values: dict[str, Any]) -> Record:
+        if values.get("list") is None and values.get("idList") is None and self.list_order:
+            values = {**values, "list": self.list_order[0]}  # no list named: the first one
+        if values.get("list") is not None:
+            list_id = await self.lists.id_for(_required("card", values, "idBoard"), values["list"])
+        else:
+            list_id = _required("card", values, "idList")
+        params = _given(values, "name", "desc", "pos", "due", "start", "dueComplete")
+        card = await self.client.create_card(list_id, **params)
+        if values.get("closed"):
+            card = await self._after_create(
+                "card", card["id"], self.client.update_card(card["id"], closed=True)
+            )
+        return await self._card(card)
+
+    @staticmethod
+    async def _after_create(kind: str, id: str, step: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+        """A follow-up write of a create; if it fails the engine must repair, not re-create."""
+        try:
+            return await step
+        except RemoteSystemError as err:
+            raise UnavailableError(
+                f"Trello created the {kind} {id} but could not archive it ({err}); the next run "
+                "finds the new object and archives it",
+                system="trello",
+                status=err.status,
+                maybe_applied=True,
+            ) from err
+
+    async def update(
+        self, kind: str, id: str, fields: Mapping[str, Any], *, version: str | None = None
+    ) -> Record:
+        # Trello keeps no versions, so ``version`` cannot be checked and is ignored.
+        values = writable_fields(kind, fields) if kind in KINDS else None
+        if values is None:
+            raise _unknown_kind(kind)
+        if kind == "organization":
+            params = _for_put(values, "displayName", "desc", "website", "name")
+            return organization_record(await self.client.update_organization(id, **params))
+        if kind == "board":
+            params = _for_put(values, "name", "desc", "closed", "idOrganization")
+            return board_record(await self.client.update_board(id, **params))
+        if kind == "card":
+            return await self._update_card(id, values)
+        values.pop("idCard", None)  # a comment cannot move to another card
+        text = _required(kind, values, "text")
+        return comment_record(await self.client.edit_comment(id, text))
+
+    async def _update_card(self, id: str, values: dict[str, Any]) -> Record:
+        params = _for_put(values, "name", "desc", "closed", "due", "start", "dueComplete", "pos")
+        target_board = values.get("idBoard")
+        if "list" in values or (target_board and "idList" not in values):
+            list_name, board = values.get("list"), target_board
+            if list_name is None or board is None:
+                # Moving to another board without a list keeps the list's name.
+                current = await self._current_card(id)
+                list_name = list_name or current.fields.get("list")
+                board = board or current.fields.get("idBoard")
+            if not list_name or not board:
+                raise InvalidValueError(
+                    f"cannot tell which list card {id} goes to: give 'list'",
+                    system="trello",
+                    field="list",
+                )
+            params["idList"] = await self.lists.id_for(board, list_name)
+        elif "idList" in values:
+            params["idList"] = values["idList"]
+        if target_board:
+            params["idBoard"] = target_board
+        return await self._card(await self.client.update_card(id, **params))
+
+    async def _current_card(self, id: str) -> Record:
+        record = await self.get("card", id)
+        if record is None:
+            raise NotFoundError(f"Trello has no card {id} (any more)", system="trello", status=404)
+        return record
+
+    async def delete(self, kind: str, id: str) -> None:
+        deletes = {
+            "organization": self.client.delete_organization,
+            "board": self.client.delete_board,
+            "card": self.client.delete_card,
+            "comment": self.client.delete_comment,
+        }
+        if kind not in deletes:
+            raise _unknown_kind(kind)
+        try:
+            await deletes[kind](id)
+        except NotFoundError:
+            pass  # already gone
+
+
+def _given(values: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    """The named values that are set (``None`` means "leave Trello's default")."""
+    return {name: values[name] for name in names if values.get(name) is not None}
+
+
+def _for_put(values: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    """The named values present in ``values``, as a PUT sends them: an empty ``desc`` is
+    ``""``; an empty date or website is ``null`` (which clears it); other empties are left
+    out (Trello cannot clear them)."""
+    params: dict[str, Any] = {}
+    for name in names:
+        if name not in values:
+            continue
+        value = values[name]
+        if value is None and name == "desc":
+            params[name] = ""
+        elif value is not None or name in ("due", "start", "website"):
+            params[name] = value
+    return params
+
+
+def _required(kind: str, values: Mapping[str, Any], name: str) -> Any:
+    value = values.get(name)
+    if value is None or value == "":
+        raise InvalidValueError(
+            f"a Trello {kind} needs {name!r} to be written", system="trello", field=name
+        )
+    return value
+
+
+def _unknown_kind(kind: str) -> ConfigError:
+    return ConfigError(f"Trello has no kind {kind!r}; use one of {', '.join(KINDS)}")
