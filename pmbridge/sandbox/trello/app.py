@@ -1,0 +1,140 @@
+"""Assemble the Trello sandbox: ``create_app(config, world)`` returns the ASGI app.
+
+Layers, outermost first: ``SandboxControl`` (request counts, injected faults, Trello-style
+5xx and 429 answers) → the rate-limit middleware of ``ratelimit.py`` → the FastAPI app
+with every ``/1`` route (and the webhooks router of ``webhooks.py``). The returned object
+carries ``state.world``, ``state.config`` and ``state.control``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from pmbridge.sandbox.control import SandboxControl
+from pmbridge.sandbox.trello import ratelimit, webhooks
+from pmbridge.sandbox.trello.answers import (
+    NOT_FOUND,
+    TrelloHTTPError,
+    TrelloJSON,
+    error_answer,
+    rate_limit_answer,
+    text_answer,
+)
+from pmbridge.sandbox.trello.config import SandboxConfig
+from pmbridge.sandbox.trello.persist import StateFile
+from pmbridge.sandbox.trello.routes import ROUTERS
+from pmbridge.sandbox.trello.world import World
+
+API_PREFIX = "/1"
+
+
+class TrailingSlashMiddleware:
+    """Trello answers ``/1/boards/{id}/`` like ``/1/boards/{id}``: drop the trailing slash."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if len(path) > 1 and path.endswith("/"):
+                scope = dict(scope)
+                scope["path"] = path.rstrip("/") or "/"
+                raw = scope.get("raw_path")
+                if isinstance(raw, bytes | bytearray):
+                    scope["raw_path"] = bytes(raw).rstrip(b"/") or b"/"
+        await self.app(scope, receive, send)
+
+
+async def _call_maybe_async(function: Any, *args: Any) -> None:
+    result = function(*args)
+    if inspect.isawaitable(result):
+        await result
+
+
+def create_app(config: SandboxConfig | None = None, world: World | None = None) -> Any:
+    """The Trello sandbox as an ASGI app (see the module docstring)."""
+    config = config or SandboxConfig()
+    state_file = StateFile(config.persist_path) if config.persist_path else None
+    if world is None and state_file is not None:
+        world = state_file.load(config.members)
+    if world is None:
+        world = World.from_config(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        saver = None
+        if state_file is not None:
+            saver = asyncio.create_task(state_file.autosave(world))
+        start = getattr(webhooks, "start", None)
+        if start is not None:
+            await _call_maybe_async(start, app.state)
+        try:
+            yield
+        finally:
+            stop = getattr(webhooks, "stop", None)
+            if stop is not None:
+                await _call_maybe_async(stop, app.state)
+            if saver is not None:
+                saver.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await saver
+                state_file.save(world)
+
+    api = FastAPI(
+        title="Trello sandbox",
+        lifespan=lifespan,
+        default_response_class=TrelloJSON,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    api.state.world = world
+    api.state.config = config
+    api.state.state_file = state_file
+    api.add_middleware(TrailingSlashMiddleware)
+    _add_error_handlers(api)
+    for router in ROUTERS:
+        api.include_router(router, prefix=API_PREFIX)
+    webhook_router = getattr(webhooks, "router", None)
+    if webhook_router is not None:
+        api.include_router(webhook_router, prefix=API_PREFIX)
+
+    inner: Any = api
+    limiter = getattr(ratelimit, "RateLimitMiddleware", None)
+    if limiter is not None and config.rate_limits is not None:
+        inner = limiter(api, config.rate_limits)
+    control = SandboxControl(inner, error_answer=error_answer, rate_limit_answer=rate_limit_answer)
+    api.state.control = control
+    # Tests reach everything from the outermost object: app.state.control.set_faults(...).
+    control.state = api.state  # type: ignore[attr-defined]
+    control.api = api  # type: ignore[attr-defined]
+    return control
+
+
+def _add_error_handlers(api: FastAPI) -> None:
+    @api.exception_handler(TrelloHTTPError)
+    async def trello_error(request: Request, exc: TrelloHTTPError) -> Response:
+        return text_answer(exc.status, exc.text)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Unknown routes and unsupported methods: Trello answers 404 in plain text.
+        if exc.status_code in (404, 405):
+            return text_answer(404, NOT_FOUND)
+        return text_answer(exc.status_code, str(exc.detail))
+
+    @api.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = first.get("loc", ("", "request"))[-1]
+        return text_answer(400, f"invalid value for {where}")

@@ -1,0 +1,442 @@
+"""The JSON Trello sends for each object, and its ``fields`` sets.
+
+Pure functions from the sandbox's stored records to wire shapes (TRELLO_API.md §5); the
+world passes in what a shape derives from other objects (a card's comment count, an
+organization's boards).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pmbridge.sandbox.trello.ids import slugify
+from pmbridge.sandbox.trello.positions import wire_pos
+
+
+@dataclass(frozen=True)
+class Member:
+    """A sandbox user; ``token`` acts as them."""
+
+    id: str
+    username: str
+    full_name: str
+    token: str
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in self.full_name.split() if p]
+        return "".join(p[0] for p in parts[:3]).upper() or self.username[:1].upper()
+
+    @property
+    def avatar_hash(self) -> str:
+        return hashlib.md5(self.username.encode(), usedforsecurity=False).hexdigest()
+
+
+CARD_FIELDS = (
+    "id", "address", "badges", "cardRole", "checkItemStates", "closed", "coordinates",
+    "cover", "creationMethod", "dateLastActivity", "desc", "descData", "due", "dueComplete",
+    "dueReminder", "idAttachmentCover", "idBoard", "idChecklists", "idLabels", "idList",
+    "idMembers", "idMembersVoted", "idShort", "isTemplate", "labels", "limits",
+    "locationName", "manualCoverAttachment", "mirrorSourceId", "name", "pos", "shortLink",
+    "shortUrl", "start", "subscribed", "url",
+)  # fmt: skip
+# The spec's defaults for GET /cards/{id}, plus what real answers carry besides (§5).
+CARD_DEFAULT = (
+    "id", "badges", "checkItemStates", "closed", "dateLastActivity", "desc", "descData",
+    "due", "dueComplete", "dueReminder", "start", "idBoard", "idChecklists", "idLabels",
+    "idList", "idMembers", "idMembersVoted", "idShort", "idAttachmentCover",
+    "manualCoverAttachment", "labels", "name", "pos", "shortLink", "shortUrl", "url",
+    "subscribed", "cover", "isTemplate", "cardRole", "mirrorSourceId",
+)  # fmt: skip
+
+BOARD_FIELDS = (
+    "id", "name", "desc", "descData", "closed", "dateClosed", "idOrganization",
+    "idEnterprise", "idMemberCreator", "pinned", "starred", "url", "shortUrl", "shortLink",
+    "prefs", "labelNames", "limits", "memberships", "subscribed", "powerUps",
+    "dateLastActivity", "dateLastView", "idTags", "datePluginDisable", "creationMethod",
+    "ixUpdate", "templateGallery", "enterpriseOwned", "premiumFeatures", "idBoardSource",
+)  # fmt: skip
+BOARD_DEFAULT = (
+    "id", "name", "desc", "descData", "closed", "idOrganization", "pinned", "url",
+    "shortUrl", "prefs", "labelNames",
+)  # fmt: skip
+# What POST and PUT /boards answer: the defaults plus the ids a client keeps.
+BOARD_WRITE = (*BOARD_DEFAULT, "shortLink", "idEnterprise", "idMemberCreator", "limits")
+
+LIST_FIELDS = (
+    "id", "name", "closed", "color", "idBoard", "pos", "subscribed", "softLimit",
+    "idOrganization", "creationMethod", "limits",
+)  # fmt: skip
+LIST_DEFAULT = ("id", "name", "closed", "idBoard", "pos")
+LIST_STANDARD = ("id", "name", "closed", "color", "idBoard", "pos", "subscribed", "softLimit")
+
+ORGANIZATION_FIELDS = (
+    "id", "name", "displayName", "desc", "descData", "website", "url", "idBoards",
+    "idMemberCreator", "idEnterprise", "logoHash", "logoUrl", "prefs", "memberships",
+    "dateLastActivity", "premiumFeatures", "products", "powerUps", "billableMemberCount",
+    "activeBillableMemberCount", "limits", "offering", "creationMethod", "teamType",
+)  # fmt: skip
+
+MEMBER_FIELDS = (
+    "id", "activityBlocked", "avatarHash", "avatarUrl", "bio", "bioData", "confirmed",
+    "fullName", "idEnterprise", "idMemberReferrer", "initials", "memberType", "nonPublic",
+    "nonPublicAvailable", "products", "url", "username", "status", "idBoards",
+    "idOrganizations", "premiumFeatures", "prefs", "trophies", "loginTypes",
+)  # fmt: skip
+MEMBER_CREATOR_FIELDS = (
+    "id", "activityBlocked", "avatarHash", "avatarUrl", "fullName", "idMemberReferrer",
+    "initials", "nonPublic", "nonPublicAvailable", "username",
+)  # fmt: skip
+
+ACTION_FIELDS = ("id", "idMemberCreator", "data", "appCreator", "type", "date", "limits", "display")
+
+LABEL_COLORS = ("green", "yellow", "orange", "red", "purple", "blue")
+LABEL_NAME_KEYS = (
+    "green", "yellow", "orange", "red", "purple", "blue", "sky", "lime", "pink", "black",
+)  # fmt: skip
+
+_LIMIT_OK = {"status": "ok", "disableAt": 1000, "warnAt": 800}
+
+
+def select(obj: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    return {name: obj[name] for name in fields if name in obj}
+
+
+def member_json(member: Member, *, id_boards: Sequence[str], id_orgs: Sequence[str]) -> dict:
+    """Every member field the sandbox knows (GET /members/{id} with fields=all)."""
+    return {
+        "id": member.id,
+        "activityBlocked": False,
+        "avatarHash": member.avatar_hash,
+        "avatarUrl": f"https://trello-members.s3.amazonaws.com/{member.id}/{member.avatar_hash}",
+        "bio": "",
+        "bioData": {"emoji": {}},
+        "confirmed": True,
+        "fullName": member.full_name,
+        "idEnterprise": None,
+        "idMemberReferrer": None,
+        "initials": member.initials,
+        "memberType": "normal",
+        "nonPublic": {},
+        "nonPublicAvailable": True,
+        "products": [],
+        "url": f"https://trello.com/{member.username}",
+        "username": member.username,
+        "status": "disconnected",
+        "idBoards": list(id_boards),
+        "idOrganizations": list(id_orgs),
+        "premiumFeatures": [],
+        "prefs": {"colorBlind": False, "locale": "en-US", "timezone": "Etc/UTC"},
+        "trophies": [],
+        "loginTypes": ["password"],
+    }
+
+
+def member_creator_json(member: Member) -> dict:
+    return select(member_json(member, id_boards=(), id_orgs=()), MEMBER_CREATOR_FIELDS)
+
+
+def organization_json(org: dict, *, id_boards: Sequence[str]) -> dict:
+    return {
+        "id": org["id"],
+        "name": org["name"],
+        "displayName": org["displayName"],
+        "desc": org["desc"],
+        "descData": {"emoji": {}} if org["desc"] else None,
+        "website": org["website"],
+        "url": f"https://trello.com/w/{org['name']}",
+        "idBoards": list(id_boards),
+        "idMemberCreator": org["idMemberCreator"],
+        "idEnterprise": None,
+        "logoHash": None,
+        "logoUrl": None,
+        "prefs": {
+            "permissionLevel": org["permissionLevel"],
+            "orgInviteRestrict": [],
+            "boardInviteRestrict": "any",
+            "externalMembersDisabled": False,
+            "associatedDomain": None,
+            "googleAppsVersion": 1,
+            "boardVisibilityRestrict": {"private": "org", "org": "org", "public": "org"},
+            "boardDeleteRestrict": {"private": "org", "org": "org", "public": "org"},
+        },
+        "memberships": [
+            {
+                "id": membership_id,
+                "idMember": id_member,
+                "memberType": "admin",
+                "unconfirmed": False,
+                "deactivated": False,
+            }
+            for id_member, membership_id in org["memberships"].items()
+        ],
+        "dateLastActivity": org["dateLastActivity"],
+        "premiumFeatures": [],
+        "products": [],
+        "powerUps": [],
+        "billableMemberCount": len(org["memberships"]),
+        "activeBillableMemberCount": len(org["memberships"]),
+        "limits": {"orgs": {"totalMembersPerOrg": _LIMIT_OK}},
+        "offering": "trello.free",
+        "creationMethod": None,
+        "teamType": None,
+    }
+
+
+def board_url(board: dict) -> str:
+    return f"https://trello.com/b/{board['shortLink']}/{slugify(board['name'])}"
+
+
+def board_json(board: dict) -> dict:
+    return {
+        "id": board["id"],
+        "name": board["name"],
+        "desc": board["desc"],
+        "descData": {"emoji": {}} if board["desc"] else None,
+        "closed": board["closed"],
+        "dateClosed": board["dateClosed"],
+        "idOrganization": board["idOrganization"],
+        "idEnterprise": None,
+        "idMemberCreator": board["idMemberCreator"],
+        "pinned": False,
+        "starred": False,
+        "url": board_url(board),
+        "shortUrl": f"https://trello.com/b/{board['shortLink']}",
+        "shortLink": board["shortLink"],
+        "prefs": _board_prefs(board["permissionLevel"]),
+        "labelNames": {
+            key: board["labelNames"].get(key, "")
+            for key in (*LABEL_NAME_KEYS, *[f"{c}_dark" for c in LABEL_NAME_KEYS])
+        },
+        "limits": {"lists": {"openPerBoard": _LIMIT_OK}, "cards": {"openPerBoard": _LIMIT_OK}},
+        "memberships": [
+            {
+                "id": membership_id,
+                "idMember": id_member,
+                "memberType": "admin",
+                "unconfirmed": False,
+                "deactivated": False,
+            }
+            for id_member, membership_id in board["memberships"].items()
+        ],
+        "subscribed": False,
+        "powerUps": [],
+        "dateLastActivity": board["dateLastActivity"],
+        "dateLastView": board["dateLastActivity"],
+        "idTags": [],
+        "datePluginDisable": None,
+        "creationMethod": None,
+        "ixUpdate": str(board["ixUpdate"]),
+        "templateGallery": None,
+        "enterpriseOwned": False,
+        "premiumFeatures": [],
+        "idBoardSource": None,
+    }
+
+
+def _board_prefs(permission_level: str) -> dict:
+    return {
+        "permissionLevel": permission_level,
+        "hideVotes": False,
+        "voting": "disabled",
+        "comments": "members",
+        "invitations": "members",
+        "selfJoin": True,
+        "cardCovers": True,
+        "isTemplate": False,
+        "cardAging": "regular",
+        "calendarFeedEnabled": False,
+        "background": "blue",
+        "backgroundColor": "#0079BF",
+        "backgroundImage": None,
+        "backgroundImageScaled": None,
+        "backgroundTile": False,
+        "backgroundBrightness": "dark",
+        "backgroundBottomColor": "#0079BF",
+        "backgroundTopColor": "#0079BF",
+        "canBePublic": True,
+        "canBeEnterprise": True,
+        "canBeOrg": True,
+        "canBePrivate": True,
+        "canInvite": True,
+    }
+
+
+def list_json(lst: dict, *, id_organization: str | None) -> dict:
+    return {
+        "id": lst["id"],
+        "name": lst["name"],
+        "closed": lst["closed"],
+        "color": None,
+        "idBoard": lst["idBoard"],
+        "pos": wire_pos(lst["pos"]),
+        "subscribed": False,
+        "softLimit": None,
+        "idOrganization": id_organization,
+        "creationMethod": None,
+        "limits": {"cards": {"openPerList": _LIMIT_OK, "totalPerList": _LIMIT_OK}},
+    }
+
+
+def card_url(card: dict) -> str:
+    return f"https://trello.com/c/{card['shortLink']}/{card['idShort']}-{slugify(card['name'])}"
+
+
+def card_json(card: dict, *, comments: int) -> dict:
+    return {
+        "id": card["id"],
+        "address": None,
+        "badges": {
+            "attachmentsByType": {"trello": {"board": 0, "card": 0}},
+            "externalSource": None,
+            "location": False,
+            "votes": 0,
+            "viewingMemberVoted": False,
+            "subscribed": False,
+            "fogbugz": "",
+            "checkItems": 0,
+            "checkItemsChecked": 0,
+            "checkItemsEarliestDue": None,
+            "comments": comments,
+            "attachments": 0,
+            "description": bool(card["desc"]),
+            "due": card["due"],
+            "dueComplete": card["dueComplete"],
+            "lastUpdatedByAi": False,
+            "start": card["start"],
+        },
+        "cardRole": None,
+        "checkItemStates": [],
+        "closed": card["closed"],
+        "coordinates": None,
+        "cover": {
+            "idAttachment": None,
+            "color": None,
+            "idUploadedBackground": None,
+            "size": "normal",
+            "brightness": "dark",
+            "idPlugin": None,
+        },
+        "creationMethod": None,
+        "dateLastActivity": card["dateLastActivity"],
+        "desc": card["desc"],
+        "descData": {"emoji": {}},
+        "due": card["due"],
+        "dueComplete": card["dueComplete"],
+        "dueReminder": None,
+        "idAttachmentCover": None,
+        "idBoard": card["idBoard"],
+        "idChecklists": [],
+        "idLabels": [],
+        "idList": card["idList"],
+        "idMembers": list(card["idMembers"]),
+        "idMembersVoted": [],
+        "idShort": card["idShort"],
+        "isTemplate": False,
+        "labels": [],
+        "limits": {"attachments": {"perCard": _LIMIT_OK}, "checklists": {"perCard": _LIMIT_OK}},
+        "locationName": None,
+        "manualCoverAttachment": False,
+        "mirrorSourceId": None,
+        "name": card["name"],
+        "pos": wire_pos(card["pos"]),
+        "shortLink": card["shortLink"],
+        "shortUrl": f"https://trello.com/c/{card['shortLink']}",
+        "start": card["start"],
+        "subscribed": False,
+        "url": card_url(card),
+    }
+
+
+# Display translation keys of the action types the sandbox records.
+_TRANSLATION_KEYS = {
+    "createOrganization": "action_create_organization",
+    "updateOrganization": "action_update_organization",
+    "createBoard": "action_create_board",
+    "updateBoard": "action_update_board",
+    "createList": "action_added_list_to_board",
+    "updateList": "action_update_list",
+    "createCard": "action_create_card",
+    "updateCard": "action_changed_a_card",
+    "moveCardToBoard": "action_move_card_to_board",
+    "moveCardFromBoard": "action_move_card_from_board",
+    "deleteCard": "action_delete_card",
+    "commentCard": "action_comment_on_card",
+    "updateComment": "action_edit_comment_on_card",
+    "deleteComment": "action_delete_comment_on_card",
+}
+
+
+def _display(action: dict, creator: Member | None) -> dict:
+    data = action["data"]
+    entities: dict[str, Any] = {}
+    if "card" in data:
+        entities["card"] = {
+            "type": "card",
+            "id": data["card"]["id"],
+            "shortLink": data["card"].get("shortLink"),
+            "text": data["card"].get("name", ""),
+        }
+    if "list" in data:
+        entities["list"] = {"type": "list", "id": data["list"]["id"], "text": data["list"]["name"]}
+    if "board" in data:
+        entities["board"] = {
+            "type": "board",
+            "id": data["board"]["id"],
+            "shortLink": data["board"].get("shortLink"),
+            "text": data["board"].get("name", ""),
+        }
+    if "organization" in data:
+        entities["organization"] = {
+            "type": "organization",
+            "id": data["organization"]["id"],
+            "text": data["organization"].get("name", ""),
+        }
+    if "text" in data:
+        entities["comment"] = {"type": "comment", "text": data["text"]}
+    if creator is not None:
+        entities["memberCreator"] = {
+            "type": "member",
+            "id": creator.id,
+            "username": creator.username,
+            "text": creator.full_name,
+        }
+    entities = {
+        name: {k: v for k, v in entity.items() if v is not None}
+        for name, entity in entities.items()
+    }
+    key = _TRANSLATION_KEYS.get(action["type"], "action_" + action["type"])
+    if action["type"] == "updateCard" and "listAfter" in data:
+        key = "action_move_card_from_list_to_list"
+    elif action["type"] == "updateCard" and "closed" in data.get("old", {}):
+        key = "action_archived_card" if data["card"].get("closed") else "action_sent_card_to_board"
+    return {"translationKey": key, "entities": entities}
+
+
+def action_json(
+    action: dict,
+    creator: Member | None,
+    *,
+    with_creator: bool = True,
+    with_display: bool = True,
+    creator_fields: Sequence[str] = MEMBER_CREATOR_FIELDS,
+) -> dict:
+    """The action as GET /actions/{id} answers it (memberCreator and display included)."""
+    body = {
+        "id": action["id"],
+        "idMemberCreator": action["idMemberCreator"],
+        "data": copy.deepcopy(action["data"]),
+        "appCreator": None,
+        "type": action["type"],
+        "date": action["date"],
+        "limits": action["limits"],
+    }
+    if with_display:
+        body["display"] = _display(action, creator)
+    if with_creator and creator is not None:
+        body["memberCreator"] = select(member_creator_json(creator), creator_fields)
+    return body

@@ -1,0 +1,43 @@
+"""What every route module shares: the world dependency, JSON answers, ``fields`` handling."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from pmbridge.sandbox.trello.answers import TrelloJSON
+from pmbridge.sandbox.trello.params import Params
+from pmbridge.sandbox.trello.render import select
+from pmbridge.sandbox.trello.world import World
+
+
+def get_world(request: Request) -> World:
+    return request.app.state.world
+
+
+WorldDep = Annotated[World, Depends(get_world)]
+
+
+def answer(body: Any) -> TrelloJSON:
+    return TrelloJSON(body)
+
+
+def fields_of(
+    obj: dict,
+    params: Params,
+    *,
+    all_fields: Sequence[str],
+    default: Sequence[str],
+    name: str = "fields",
+) -> dict:
+    """``obj`` cut down to the ``fields`` the client asked for (``id`` always kept)."""
+    return select(obj, params.fields(name, all_fields=all_fields, default=default))
+
+
+def value_answer(obj: dict, field: str) -> TrelloJSON | None:
+    """``{"_value": …}`` for ``GET /…/{id}/{field}``; None when there is no such field."""
+    if field not in obj:
+        return None
+    return answer({"_value": obj[field]})
