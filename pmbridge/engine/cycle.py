@@ -153,8 +153,9 @@ class Engine:
         }
         run_id = None if options.dry_run else self.store.start_run()
         try:
+            # No separate credentials check: the first read of each system fails just as
+            # clearly, and an idle cycle stays a handful of calls.
             for system in self.systems.values():
-                await system.check()
                 begin = getattr(system, "begin_cycle", None)
                 if begin is not None:
                     await begin()
@@ -239,6 +240,19 @@ class Engine:
                 return [link.trello_id for link in links if not _planned(link.trello_id)]
         return []
 
+    def _known_trello_ids(self, kind: str) -> frozenset[str]:
+        """Trello ids of ``kind`` that links already hold (ours: no need to fetch them)."""
+        ids: set[str] = set()
+        for flow in self.flow_file.flows:
+            names = [flow.name]
+            if flow.trello == "board":
+                names.append(about_flow(flow.name))
+            for name in names:
+                is_card = name.endswith(".about_card")
+                if (flow.trello == kind and not is_card) or (kind == "card" and is_card):
+                    ids.update(link.trello_id for link in self._index.links(name))
+        return frozenset(ids)
+
     async def _read(self, side: Side, kind: str) -> Feed:
         """Everything ``side`` reports changed in ``kind`` this cycle (read once, cached)."""
         key = (side, kind)
@@ -261,7 +275,9 @@ class Engine:
         elif kind == "organization" and stored is None:
             result = await system.read(kind, None, Scope())
         else:
-            result = await system.read(kind, stored, Scope(tuple(self._trello_scope(kind))))
+            known = self._known_trello_ids(kind)
+            scope = Scope(tuple(self._trello_scope(kind)), known=known)
+            result = await system.read(kind, stored, scope)
         self._reads[key] = result
         self._cursors[key] = result.cursor
         return result

@@ -10,7 +10,7 @@ All values in and out are normalised as described in ``pmbridge.records``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -25,9 +25,14 @@ class Scope:
     "organization" → ids of the linked workspaces (empty with ``cursor=None``: discover all
     workspaces of the member); "board" → workspace ids whose boards to read;
     "card" and "comment" → board ids.
+
+    ``known`` holds ids the caller already keeps a base for (its linked objects): for those
+    a connector may answer with a partial record built from its activity feed instead of
+    fetching the object, since the caller can fill in the rest.
     """
 
     containers: Sequence[str] = ()
+    known: Container[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

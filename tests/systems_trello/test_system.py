@@ -66,12 +66,18 @@ async def test_organizations_discovered_then_read_by_id_in_batches(
     sandbox.reset()
     again = await system.read("organization", found.cursor, Scope([o["id"] for o in orgs]))
 
-    assert sandbox.count("GET /1/batch") == 2  # 12 workspaces: 10 + 2
-    assert sandbox.stats()["requests"] == 2  # and no /1/members/ call
+    # 12 workspaces and their 12 board listings ride in one series of /batch calls: 10+10+4.
+    assert sandbox.count("GET /1/batch") == 3
+    assert sandbox.stats()["requests"] == 3  # and no /1/members/ call
     records = by_id(again)
     assert records[orgs[3]["id"]].deleted is True
     assert records[orgs[5]["id"]].fields["displayName"] == "Customer 5"
     assert again.complete and again.listed is None
+    # The board read of the same workspaces in this cycle needs no call of its own.
+    live = [o["id"] for o in orgs if o["id"] != orgs[3]["id"]]
+    boards = await system.read("board", None, Scope(live))
+    assert sandbox.stats()["requests"] == 3
+    assert boards.listed == frozenset(live)
 
 
 async def test_boards_of_workspaces(

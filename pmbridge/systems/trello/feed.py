@@ -5,6 +5,8 @@
 - deleted (``deleteCard``): a tombstone, nothing to fetch;
 - changed in place (``updateCard``): the new values are in the action (``data.card``, and
   ``data.listAfter`` for list moves), so a partial record is built without a call;
+- created (``createCard``): name, list and board are in the action; the card is fetched
+  only when the caller does not know it already (a card it created itself is known);
 - anything else about a card (``createCard``, ``copyCard``, ``moveCardToBoard``,
   ``moveCardFromBoard``, label/member/checklist changes…): the card must be fetched.
 
@@ -34,6 +36,7 @@ class CardChange:
     :param fields: new values carried by ``updateCard`` actions (record field names)
     :param changed_at: when each of those fields changed
     :param fetch: the card must be fetched in full
+    :param created: a ``createCard`` was read: fetch the card unless the caller knows it
     :param deleted: the card was deleted
     """
 
@@ -42,6 +45,7 @@ class CardChange:
     changed_at: dict[str, datetime] = field(default_factory=dict)
     updated_at: datetime | None = None
     fetch: bool = False
+    created: bool = False
     deleted: bool = False
 
 
@@ -61,6 +65,8 @@ def fold_card_actions(actions: Iterable[Mapping[str, Any]]) -> dict[str, CardCha
             change.deleted = True
         elif kind == "updateCard" and "idBoard" not in (data.get("old") or {}):
             _apply_update(change, data, when)
+        elif kind == "createCard":
+            _apply_create(change, data, when)
         else:
             change.fetch = True
     return changes
@@ -76,6 +82,22 @@ def needs_relist(actions: Iterable[Mapping[str, Any]]) -> bool:
         if kind == "updateList" and "name" in ((action.get("data") or {}).get("old") or {}):
             return True
     return False
+
+
+def _apply_create(change: CardChange, data: Mapping[str, Any], when: datetime | None) -> None:
+    change.created = True
+    card, lst, board = data["card"], data.get("list") or {}, data.get("board") or {}
+    values = {
+        "name": card.get("name"),
+        "idList": lst.get("id"),
+        "list": lst.get("name"),
+        "idBoard": board.get("id"),
+    }
+    for name, value in values.items():
+        if value is not None:
+            change.fields[name] = value
+            if when:
+                change.changed_at[name] = when
 
 
 def _apply_update(change: CardChange, data: Mapping[str, Any], when: datetime | None) -> None:

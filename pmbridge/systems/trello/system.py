@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Container, Mapping, Sequence
 from typing import Any
 
 from pmbridge.errors import (
@@ -27,7 +27,7 @@ from pmbridge.errors import (
 from pmbridge.records import Record, Side
 from pmbridge.systems.base import Feed, Scope
 from pmbridge.systems.trello import cursor as cursors
-from pmbridge.systems.trello.client import TrelloClient, batch_url, segment
+from pmbridge.systems.trello.client import BatchItem, TrelloClient, batch_url, segment
 from pmbridge.systems.trello.convert import (
     BOARD_FIELDS,
     CARD_FIELDS,
@@ -74,11 +74,14 @@ class TrelloSystem:
         self._newest: dict[str, Action | None] = {}
         self._since: dict[tuple[str, BoardPosition], list[Action]] = {}
         self._feed_cursor: object = _UNSET
+        # Board listings of workspaces, read along with the workspaces (see below).
+        self._org_boards: dict[str, BatchItem] = {}
 
     async def begin_cycle(self) -> None:
         """Start a sync cycle: forget what the previous one cached."""
         self._clear_feed_cache()
         self.lists.clear()
+        self._org_boards.clear()
 
     async def check(self) -> None:
         """Prove Trello answers and the key and token work; remembers the member."""
@@ -100,7 +103,7 @@ class TrelloSystem:
             if cursor != self._feed_cursor:
                 self._clear_feed_cache()
                 self._feed_cursor = cursor
-            return await self._read_board_feeds(kind, cursor, containers)
+            return await self._read_board_feeds(kind, cursor, containers, scope.known)
         raise _unknown_kind(kind)
 
     async def _read_organizations(self, cursor: str | None, ids: list[str]) -> Feed:
@@ -111,12 +114,16 @@ class TrelloSystem:
                 cursor=STATELESS_CURSOR,
                 listed=frozenset({"*"}),
             )
+        # The workspaces' board listings ride along in the same /batch call (a board read of
+        # these workspaces follows in the same cycle): one call for up to five workspaces.
         routes = [
             batch_url(f"/organizations/{segment(i)}", {"fields": ORGANIZATION_FIELDS}) for i in ids
-        ]
+        ] + [self._boards_route(i) for i in ids]
+        items = await self.client.batch(routes)
+        self._org_boards.update(zip(ids, items[len(ids) :], strict=True))
         records: list[Record] = []
         complete = True
-        for org_id, item in zip(ids, await self.client.batch(routes), strict=True):
+        for org_id, item in zip(ids, items[: len(ids)], strict=True):
             if item.ok:
                 records.append(organization_record(item.body))
             elif item.status == 404:
@@ -125,17 +132,21 @@ class TrelloSystem:
                 complete = False
         return Feed(records, cursor=STATELESS_CURSOR, complete=complete)
 
+    @staticmethod
+    def _boards_route(org_id: str) -> str:
+        return batch_url(
+            f"/organizations/{segment(org_id)}/boards", {"filter": "all", "fields": BOARD_FIELDS}
+        )
+
     async def _read_boards(self, org_ids: list[str]) -> Feed:
-        routes = [
-            batch_url(
-                f"/organizations/{segment(i)}/boards", {"filter": "all", "fields": BOARD_FIELDS}
-            )
-            for i in org_ids
-        ]
+        missing = [i for i in org_ids if i not in self._org_boards]
+        fetched = await self.client.batch([self._boards_route(i) for i in missing])
+        self._org_boards.update(zip(missing, fetched, strict=True))
         records: list[Record] = []
         listed: set[str] = set()
         complete = True
-        for org_id, item in zip(org_ids, await self.client.batch(routes), strict=True):
+        for org_id in org_ids:
+            item = self._org_boards.pop(org_id)
             if item.ok:
                 records.extend(board_record(board) for board in item.body)
                 listed.add(org_id)
@@ -143,7 +154,9 @@ class TrelloSystem:
                 complete = False
         return Feed(records, cursor=STATELESS_CURSOR, complete=complete, listed=frozenset(listed))
 
-    async def _read_board_feeds(self, kind: str, cursor: str | None, boards: list[str]) -> Feed:
+    async def _read_board_feeds(
+        self, kind: str, cursor: str | None, boards: list[str], known: Container[str]
+    ) -> Feed:
         positions = cursors.parse(cursor)
         reads = await asyncio.gather(*(self._read_board(b, positions.get(b)) for b in boards))
         next_positions: dict[str, BoardPosition] = {}
@@ -162,7 +175,7 @@ class TrelloSystem:
             relist = {
                 b for b, (_, actions, _) in zip(boards, reads, strict=True) if needs_relist(actions)
             }
-            records = await self._card_records(fresh, listed, relist)
+            records = await self._card_records(fresh, listed, relist, known)
         else:
             records = await self._comment_records(fresh, listed)
         return Feed(
@@ -204,10 +217,11 @@ class TrelloSystem:
         self._feed_cursor = _UNSET
 
     async def _card_records(
-        self, fresh: list[Action], listed: set[str], relist: set[str]
+        self, fresh: list[Action], listed: set[str], relist: set[str], known: Container[str]
     ) -> list[Record]:
         """Records from the actions read; boards in ``listed`` (read for the first time) and
-        ``relist`` (a list was renamed or moved) are listed in full and join ``listed``."""
+        ``relist`` (a list was renamed or moved) are listed in full and join ``listed``.
+        A created card the caller ``known``s already is not fetched: the action says enough."""
         changes = fold_card_actions(fresh)
         for board in relist:
             self.lists.forget(board)
@@ -215,7 +229,11 @@ class TrelloSystem:
         by_id: dict[str, Record] = {}
         for records in await asyncio.gather(*(self._list_cards(b) for b in sorted(listed))):
             by_id.update((r.id, r) for r in records)
-        to_fetch = [c.id for c in changes.values() if c.fetch and not c.deleted]
+        to_fetch = [
+            c.id
+            for c in changes.values()
+            if (c.fetch or (c.created and c.id not in known)) and not c.deleted
+        ]
         fetched = await self._fetch_cards([i for i in to_fetch if i not in by_id])
         for change in changes.values():
             record = self._card_from_change(change, by_id.get(change.id) or fetched.get(change.id))
