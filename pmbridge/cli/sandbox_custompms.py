@@ -57,9 +57,13 @@ def sandbox_custompms(
         errors.print("Error: the token must not be empty: pass --token", markup=False)
         raise typer.Exit(2)
     try:
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        # IPPROTO_TCP lets asyncio switch on TCP_NODELAY; listening before the banner is
+        # printed means a client that reads the URL can connect at once.
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        sock.listen(128)
     except OSError as err:
         errors.print(f"Error: cannot listen on {host}:{port}: {err.strerror}", markup=False)
         raise typer.Exit(2) from None
