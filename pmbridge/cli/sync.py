@@ -76,7 +76,11 @@ def sync(
     ] = False,
     full: Annotated[
         bool,
-        typer.Option("--full", help="Read everything, not only changes (finds comment edits)."),
+        typer.Option(
+            "--full",
+            help="Read everything, not only changes (finds comment edits and new workspaces). "
+            "Every PMBRIDGE_FULL_EVERY-th sync (default 20) does this by itself.",
+        ),
     ] = False,
     config: ConfigOption = None,
     flows: FlowsOption = None,
@@ -96,6 +100,7 @@ def sync(
         raise fail(f"no flow named {', '.join(unknown)}; flows: {', '.join(flow_file.names)}")
     options = SyncOptions(
         full=full,
+        full_every=settings.full_every,
         dry_run=dry_run,
         flows=flow or None,
         allow_deletes=allow_deletes,

@@ -57,6 +57,7 @@ class SyncOptions:
     """How to run a cycle.
 
     :param full: read everything instead of changes (finds what feeds do not show)
+    :param full_every: make every N-th cycle a full one (counted in the store's run log)
     :param dry_run: plan and report, write nothing anywhere
     :param flows: only these flows (None: all)
     :param allow_deletes: let deletions through the circuit breaker
@@ -66,6 +67,7 @@ class SyncOptions:
     """
 
     full: bool = False
+    full_every: int | None = None
     dry_run: bool = False
     flows: Sequence[str] | None = None
     allow_deletes: bool = False
@@ -136,7 +138,9 @@ class Engine:
     async def run(self, options: SyncOptions | None = None) -> CycleReport:
         """Run one cycle. Raises ``CycleStopped`` when a system stops it."""
         options = options or SyncOptions()
-        report = CycleReport(dry_run=options.dry_run)
+        if not options.full and self._full_is_due(options.full_every):
+            options = replace(options, full=True)
+        report = CycleReport(dry_run=options.dry_run, full=options.full)
         selected = self._selected_flows(options)
         self._options = options
         self._report = report
@@ -170,6 +174,13 @@ class Engine:
         if run_id is not None:
             self.store.finish_run(run_id, report.status, report.as_json())
         return report
+
+    def _full_is_due(self, every: int | None) -> bool:
+        """Whether none of the last ``every - 1`` runs read everything."""
+        if not every:
+            return False
+        recent = self.store.runs(limit=every - 1) if every > 1 else []
+        return not any((run.summary or {}).get("full") for run in recent)
 
     def _selected_flows(self, options: SyncOptions) -> list[Flow]:
         if options.flows is None:

@@ -24,6 +24,7 @@ class CycleReport:
     held_deletes: list[str] = field(default_factory=list)
     waiting: int = 0
     dry_run: bool = False
+    full: bool = False
 
     def add(self, flow: str, direction: Direction, what: str, n: int = 1) -> None:
         self.counts.setdefault((flow, direction), Counter())[what] += n
@@ -57,4 +58,5 @@ class CycleReport:
             "held_deletes": self.held_deletes,
             "waiting": self.waiting,
             "dry_run": self.dry_run,
+            "full": self.full,
         }

@@ -178,3 +178,19 @@ def test_a_rejected_record_is_dead_lettered_and_the_others_go_on(bridge: Bridge)
     assert sorted(c["name"] for c in bridge.trello.cards(board["id"])) == ["Task 0", "Task 1"]
     with bridge.store() as store:
         assert store.dead_letters() == []
+
+
+def test_every_nth_cycle_is_a_full_one_and_finds_what_feeds_miss(bridge: Bridge):
+    seed(bridge.pms, tasks=1)
+    first = bridge.sync(full_every=3)
+    assert first.full  # nothing read yet: the first cycle reads everything
+    board = bridge.only_board()
+    comment = next(
+        c for c in bridge.trello.comments(board["id"]) if c["data"]["text"] == "On Task 0"
+    )
+    bridge.trello.call("DELETE", f"/actions/{comment['id']}")
+    for _ in range(2):  # cycles 2 and 3 read changes only, and cannot see the deletion
+        assert not bridge.sync(full_every=3).full
+        assert "On Task 0" in {c["text"] for c in bridge.pms.all("comments")}
+    assert bridge.sync(full_every=3).full  # cycle 4
+    assert "On Task 0" not in {c["text"] for c in bridge.pms.all("comments")}
