@@ -212,9 +212,19 @@ async def get_card_list(
     )
 
 
-@router.get("/cards/{id_card}/{field}")
-async def get_card_field(id_card: str, field: str, auth: AuthDep, world: WorldDep) -> TrelloJSON:
-    found = value_answer(world.card_json(world.find_card(id_card)), field)
+# Nested collections the sandbox keeps none of (it has no checklists, attachments, custom
+# fields or Power-Ups): a card answers them as Trello does for a card that has none.
+EMPTY_CARD_COLLECTIONS = ("checklists", "attachments", "pluginData", "customFieldItems")
+
+
+@router.get("/cards/{id_card}/{collection}")
+async def get_card_collection(
+    id_card: str, collection: str, auth: AuthDep, world: WorldDep
+) -> TrelloJSON:
+    card = world.find_card(id_card)
+    if collection in EMPTY_CARD_COLLECTIONS:
+        return answer([])
+    found = value_answer(world.card_json(card), collection)
     if found is None:
         raise not_found()
     return found
