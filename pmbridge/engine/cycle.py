@@ -542,7 +542,9 @@ class Engine:
             self._report.add(flow.name, "to_custompms", "unlinked")
             return
         c_view = run.mapping.view("custompms", c) if c is not None and not c.deleted else None
-        if deleted_on == "custompms" and t_view is not None and t_view.values != base.trello:
+        if deleted_on == "custompms" and c_view is not None:
+            marks.pop("deleted", None)  # a person restored the record in Custompms
+        elif deleted_on == "custompms" and t_view is not None and t_view.values != base.trello:
             # Edited on Trello after its record was deleted in Custompms: an edit beats a
             # delete, so the record comes back.
             c = await self._write("custompms", run, "update", link.custompms_id, {"deleted": False})
@@ -872,8 +874,9 @@ class Engine:
                 prop = flow.property(flow.archive.custompms)
                 fields = run.mapping.write_fields(target, {prop.key: True})
                 await self._write(target, run, "update", target_id, fields)
-                new = Base(dict(base.custompms), dict(base.trello))
-                getattr(new, target)[prop.key] = True
+                # Both bases say "archived": if the deleted record comes back (restored by a
+                # person), its un-archived state is a change that re-opens the other side.
+                new = Base({**base.custompms, prop.key: True}, {**base.trello, prop.key: True})
                 self._index.put(replace(link, base=link_base(new, deleted=side)))
             self._report.add(flow.name, DIRECTION[target], "deleted")
 

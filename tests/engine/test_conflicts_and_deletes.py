@@ -194,3 +194,19 @@ def test_every_nth_cycle_is_a_full_one_and_finds_what_feeds_miss(bridge: Bridge)
         assert "On Task 0" in {c["text"] for c in bridge.pms.all("comments")}
     assert bridge.sync(full_every=3).full  # cycle 4
     assert "On Task 0" not in {c["text"] for c in bridge.pms.all("comments")}
+
+
+def test_a_task_restored_in_custompms_reopens_its_archived_card(bridge: Bridge):
+    data = seed(bridge.pms, tasks=1, comments=False)
+    bridge.sync()
+    task_id = data["tasks"][0]["id"]
+    bridge.pms.delete("tasks", task_id)
+    bridge.sync()
+    assert card_named(bridge, "Task 0")["closed"] is True
+    bridge.pms.update("tasks", task_id, deleted=False)
+    report = bridge.sync()
+    assert report.errors == 0, report.problems
+    assert card_named(bridge, "Task 0")["closed"] is False
+    bridge.reset_counts()
+    bridge.sync()
+    assert bridge.counts()["trello"]["writes"] == bridge.counts()["custompms"]["writes"] == 0
