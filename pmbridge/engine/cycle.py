@@ -149,6 +149,7 @@ class Engine:
         self._reads: dict[tuple[Side, str], Feed] = {}
         self._cursors: dict[tuple[Side, str], str | None] = {}
         self._about_locks: dict[str, asyncio.Lock] = {}
+        self._rejected: set[tuple[Side, str]] = set()  # set aside by this cycle's reads
         self._letters = {
             (d.flow, d.side, d.record_id, d.operation) for d in self.store.dead_letters()
         }
@@ -273,16 +274,18 @@ class Engine:
         stored = None if self._options.full else self.store.get_cursor(side, kind)
         if side == "custompms":
             records: list[Record] = []
+            rejected: list[tuple[str, str]] = []
             cursor = stored
             complete = True
             while True:
                 feed = await system.read(kind, cursor)
                 records.extend(feed.records)
+                rejected.extend(feed.rejected)
                 cursor = feed.cursor
                 complete = complete and feed.complete
                 if not feed.more:
                     break
-            result = Feed(records, cursor, complete=complete)
+            result = Feed(records, cursor, complete=complete, rejected=rejected)
         elif kind == "organization" and stored is None:
             result = await system.read(kind, None, Scope())
         else:
@@ -291,7 +294,18 @@ class Engine:
             result = await system.read(kind, stored, scope)
         self._reads[key] = result
         self._cursors[key] = result.cursor
+        self._set_aside(side, kind, result.rejected)
         return result
+
+    def _set_aside(self, side: Side, kind: str, rejected: list[tuple[str, str]]) -> None:
+        """Dead-letter records a system sent malformed; the cycle goes on with the rest.
+        (Filed under the first flow of their kind; that flow retries them.)"""
+        flow = next(f for f in self.flow_file.flows if getattr(f, side) == kind)
+        for record_id, reason in rejected:
+            self._rejected.add((side, record_id))
+            self._report.add(flow.name, DIRECTION[other_side(side)], "errors")
+            self._report.problem(f"{flow.name} {side} {record_id}: {reason}")
+            self._dead_letter_flow(flow.name, other_side(side), record_id, OP_SYNC, reason)
 
     def _commit_cursors(self, done: Flow, selected: list[Flow]) -> None:
         """Advance the cursors of feeds that every selected flow reading them has used."""
@@ -402,18 +416,32 @@ class Engine:
             for intent in self.store.open_intents(run.flow.name):
                 pending[(other_side(intent.target_side), intent.source_id)] = None
         for source, record_id in pending:
+            if (source, record_id) in self._rejected:
+                continue
             link = self._index.get(run.flow.name, source, record_id)
             key = ("link", link.custompms_id) if link else (f"new-{source}", record_id)
             if key in items and getattr(items[key], source) is not None:
                 continue
             kind = run.mapping.kind(source)
-            record = await self.systems[source].get(kind, record_id)
+            try:
+                record = await self.systems[source].get(kind, record_id)
+            except InvalidValueError as err:  # still malformed: it stays set aside
+                self._report.add(run.flow.name, DIRECTION[other_side(source)], "errors")
+                self._report.problem(f"{run.flow.name} {source} {record_id}: {err}")
+                self._dead_letter(run, other_side(source), record_id, OP_SYNC, str(err))
+                continue
             if record is None:
                 if link is None:
                     for op in (OP_SYNC, OP_WAIT, OP_HELD_DELETE):
                         self._clear_letter(run.flow.name, other_side(source), record_id, op)
                     continue
                 record = Record(kind, record_id, deleted=True)
+            elif link is None and not run.mapping.belongs(source, record):
+                # Readable now but another flow's (a comment set aside before its parent
+                # was known): the change that fixed it brings it to that flow's feed.
+                for op in (OP_SYNC, OP_WAIT):
+                    self._clear_letter(run.flow.name, other_side(source), record_id, op)
+                continue
             item_for(source, record)
 
     async def _match_new(self, run: _FlowRun, items: dict[tuple[str, str], _Item]) -> None:
@@ -950,10 +978,13 @@ class Engine:
         return Record(kind, id, deleted=True)
 
     def _dead_letter(self, run: _FlowRun, side: Side, record_id: str, op: str, error: str) -> None:
+        self._dead_letter_flow(run.flow.name, side, record_id, op, error)
+
+    def _dead_letter_flow(self, flow: str, side: Side, record_id: str, op: str, error: str) -> None:
         if self._options.dry_run:
             return
-        self.store.add_dead_letter(run.flow.name, side, record_id, op, error, None)
-        self._letters.add((run.flow.name, side, record_id, op))
+        self.store.add_dead_letter(flow, side, record_id, op, error, None)
+        self._letters.add((flow, side, record_id, op))
 
     def _clear_letter(self, flow: str, side: str, record_id: str, op: str = OP_SYNC) -> None:
         key = (flow, side, record_id, op)

@@ -11,7 +11,7 @@ All values in and out are normalised as described in ``pmbridge.records``.
 from __future__ import annotations
 
 from collections.abc import Container, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from pmbridge.records import Record, Side
@@ -48,6 +48,8 @@ class Feed:
     :param listed: containers that were listed in full by this read (every live object in them
         is in ``records``); a linked object of such a container that is absent may be gone
         and is then verified with ``get``. ``None`` when the read was not a full listing.
+    :param rejected: objects the read found but could not make records of (malformed
+        values), as (id, reason): the caller sets them aside and goes on with the rest
     """
 
     records: list[Record]
@@ -55,6 +57,7 @@ class Feed:
     more: bool = False
     complete: bool = True
     listed: frozenset[str] | None = None
+    rejected: list[tuple[str, str]] = field(default_factory=list)
 
 
 @runtime_checkable

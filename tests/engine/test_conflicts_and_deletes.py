@@ -210,3 +210,28 @@ def test_a_task_restored_in_custompms_reopens_its_archived_card(bridge: Bridge):
     bridge.reset_counts()
     bridge.sync()
     assert bridge.counts()["trello"]["writes"] == bridge.counts()["custompms"]["writes"] == 0
+
+
+def test_a_malformed_record_from_custompms_is_set_aside_and_the_run_goes_on(bridge: Bridge):
+    from sqlalchemy import text
+
+    data = seed(bridge.pms, tasks=3, comments=False)
+    bad = data["tasks"][1]["id"]
+    # An adapter sends a date pmbridge cannot read (written past the server's validation).
+    with bridge.pms_app.store.engine.begin() as conn:
+        conn.execute(text("UPDATE tasks SET due_at = '31/12/2026' WHERE id = :id"), {"id": bad})
+    report = bridge.sync()
+    assert report.errors == 1
+    assert any(bad in p and "31/12/2026" in p for p in report.problems)
+    names = sorted(c["name"] for c in bridge.trello.cards(bridge.only_board()["id"]))
+    assert names == ["Task 0", "Task 2"]
+    with bridge.store() as store:
+        assert [d.record_id for d in store.dead_letters()] == [bad]
+    # Fixed in Custompms, it goes through on the next cycle and leaves the list.
+    bridge.pms.update("tasks", bad, due_at="2026-12-31")
+    report = bridge.sync()
+    assert report.errors == 0, report.problems
+    names = sorted(c["name"] for c in bridge.trello.cards(bridge.only_board()["id"]))
+    assert names == ["Task 0", "Task 1", "Task 2"]
+    with bridge.store() as store:
+        assert store.dead_letters() == []

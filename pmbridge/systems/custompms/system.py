@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pmbridge.errors import NotFoundError
+from pmbridge.errors import InvalidValueError, NotFoundError
 from pmbridge.records import Record
 from pmbridge.systems.base import Feed, Scope
 from pmbridge.systems.custompms.client import CustompmsClient
@@ -46,12 +46,20 @@ class CustompmsSystem:
         """One page of ``kind``'s change feed after ``cursor`` (``None``: from the start)."""
         resource = resource_of(kind)
         page = await self.client.feed(resource, cursor, self.page_size)
+        records: list[Record] = []
+        rejected: list[tuple[str, str]] = []
+        for item in page.items:
+            try:
+                records.append(to_record(kind, item))
+            except (ValueError, TypeError, KeyError) as err:
+                rejected.append((str(item.get("id", "?")), _malformed(kind, err)))
         return Feed(
-            records=[to_record(kind, item) for item in page.items],
+            records=records,
             cursor=page.next_since,
             more=page.has_more,
             complete=True,
             listed=None,
+            rejected=rejected,
         )
 
     async def get(self, kind: str, id: str) -> Record | None:
@@ -60,7 +68,10 @@ class CustompmsSystem:
             item = await self.client.get(resource_of(kind), id)
         except NotFoundError:
             return None
-        return to_record(kind, item)
+        try:
+            return to_record(kind, item)
+        except (ValueError, TypeError, KeyError) as err:
+            raise InvalidValueError(_malformed(kind, err), system="custompms") from err
 
     async def create(self, kind: str, fields: Mapping[str, Any], *, idempotency_key: str) -> Record:
         """Create (or find again, by ``idempotency_key``) one record.
@@ -103,3 +114,10 @@ class CustompmsSystem:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _malformed(kind: str, err: Exception) -> str:
+    return (
+        f"Custompms sent a {kind} pmbridge cannot read ({err}); fix the record in Custompms "
+        "(or its adapter) and it is picked up again"
+    )
