@@ -331,7 +331,10 @@ class Engine:
         run = _FlowRun(
             flow,
             mapping,
-            [MergeRule(p.key, p.direction, flow.policy_for(p)) for p in flow.properties],
+            [
+                MergeRule(p.key, p.direction, flow.policy_for(p), p.type in ("text", "markdown"))
+                for p in flow.properties
+            ],
         )
         if not self._options.dry_run:
             run.open_intents = {i.source_id: i for i in self.store.open_intents(flow.name)}

@@ -11,6 +11,8 @@ The decision table, per property (values are canonical, see ``pmbridge.engine.va
     only custompms changed        copy it to Trello
     only trello changed           copy it to Custompms
     both changed to one value     nothing to write; both bases move to it
+    both changed a text, in       the two edits are merged line by line and the result
+      lines that do not touch     is written to both sides (no conflict)
     both changed, differently     conflict → the policy picks the winner, whose value is
                                   copied over (``manual`` holds both as they are); the losing
                                   value always goes to the conflict log
@@ -22,6 +24,7 @@ it, the overwritten value goes to the conflict log.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,7 +77,7 @@ class PropertyDecision:
     the bases stay as they were, so the conflict stays visible until resolved.
     """
 
-    write_to: Side | None
+    write_to: Side | Literal["both"] | None
     value: Any
     base_custompms: Any
     base_trello: Any
@@ -106,6 +109,32 @@ class MergeRule:
     key: str
     direction: Direction = "both"
     policy: ConflictPolicy = "newest_wins"
+    lines: bool = False  # a text whose edits may merge line by line
+
+
+def merge_lines(base: str, ours: str, theirs: str) -> str | None:
+    """Both edits of ``base`` applied, when they change lines that neither overlap nor
+    touch; None when they do (then it is a conflict)."""
+    original = base.split("\n")
+
+    def hunks(edited: str) -> list[tuple[int, int, list[str]]]:
+        lines = edited.split("\n")
+        matcher = difflib.SequenceMatcher(None, original, lines, autojunk=False)
+        return [
+            (i1, i2, lines[j1:j2])
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+            if tag != "equal"
+        ]
+
+    mine, other = hunks(ours), hunks(theirs)
+    for start, end, _ in mine:
+        for o_start, o_end, _ in other:
+            if start <= o_end and o_start <= end:
+                return None
+    merged = list(original)
+    for start, end, replacement in sorted(mine + other, key=lambda h: h[0], reverse=True):
+        merged[start:end] = replacement
+    return "\n".join(merged)
 
 
 def merge_property(
@@ -119,6 +148,7 @@ def merge_property(
     policy: ConflictPolicy = "newest_wins",
     custompms_changed_at: datetime | None = None,
     trello_changed_at: datetime | None = None,
+    lines: bool = False,
 ) -> PropertyDecision:
     """Decide one property of a linked pair (see the module docstring)."""
     c_changed = custompms != base_custompms
@@ -154,6 +184,10 @@ def merge_property(
         return PropertyDecision("trello", custompms, custompms, custompms)
     if t_changed and not c_changed:
         return PropertyDecision("custompms", trello, trello, trello)
+    if lines and base_custompms == base_trello and isinstance(base_custompms, str):
+        merged = merge_lines(base_custompms, str(custompms), str(trello))
+        if merged is not None:
+            return PropertyDecision("both", merged, merged, merged)
     winner = _winner(policy, custompms_changed_at, trello_changed_at)
     conflict = note(winner, policy)
     if winner is None:
@@ -203,12 +237,13 @@ def plan_pair(
             policy=rule.policy,
             custompms_changed_at=c_times.get(rule.key),
             trello_changed_at=t_times.get(rule.key),
+            lines=rule.lines,
         )
         plan.base.custompms[rule.key] = decision.base_custompms
         plan.base.trello[rule.key] = decision.base_trello
-        if decision.write_to == "custompms":
+        if decision.write_to in ("custompms", "both"):
             plan.to_custompms[rule.key] = decision.value
-        elif decision.write_to == "trello":
+        if decision.write_to in ("trello", "both"):
             plan.to_trello[rule.key] = decision.value
         if decision.conflict is not None:
             plan.conflicts.append(decision.conflict)

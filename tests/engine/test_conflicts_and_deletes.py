@@ -235,3 +235,19 @@ def test_a_malformed_record_from_custompms_is_set_aside_and_the_run_goes_on(brid
     assert names == ["Task 0", "Task 1", "Task 2"]
     with bridge.store() as store:
         assert store.dead_letters() == []
+
+
+def test_description_edits_in_different_lines_on_both_sides_both_arrive(bridge: Bridge):
+    data = seed(bridge.pms, tasks=1, comments=False)
+    task_id = data["tasks"][0]["id"]
+    bridge.pms.update("tasks", task_id, description="Scope\n\nBudget: tbd\n\nOwner: tbd")
+    bridge.sync()
+    card = card_named(bridge, "Task 0")
+    bridge.pms.update("tasks", task_id, description="Scope\n\nBudget: tbd\n\nOwner: Kim")
+    desc = bridge.trello.call("GET", f"/cards/{card['id']}")["desc"]
+    bridge.trello.call("PUT", f"/cards/{card['id']}", desc=desc.replace("Scope", "Scope: web"))
+    report = bridge.sync()
+    assert report.count("conflicts") == 0, report.problems
+    expected = "Scope: web\n\nBudget: tbd\n\nOwner: Kim"
+    assert bridge.pms.get("tasks", task_id)["description"] == expected
+    assert bridge.trello.call("GET", f"/cards/{card['id']}")["desc"].startswith(expected + "\n")

@@ -171,3 +171,24 @@ class EditHistory(RuleBasedStateMachine):
 
 EditHistory.TestCase.settings = settings(max_examples=150, stateful_step_count=25, deadline=None)
 test_random_edit_histories = EditHistory.TestCase
+
+
+def test_text_edits_in_separate_lines_merge_and_touching_ones_conflict():
+    base = "Goal\n\nSteps:\n1. plan\n2. build\n\nNotes"
+    ours = base.replace("1. plan", "1. plan it well")
+    theirs = base.replace("Notes", "Notes: ship on Friday")
+    merged = merge_property(ours, theirs, base_custompms=base, base_trello=base, lines=True)
+    assert merged.conflict is None and merged.write_to == "both"
+    assert merged.value == "Goal\n\nSteps:\n1. plan it well\n2. build\n\nNotes: ship on Friday"
+    touching = merge_property(
+        ours,
+        base.replace("2. build", "2. build it"),
+        base_custompms=base,
+        base_trello=base,
+        lines=True,
+        custompms_changed_at=LATE,
+        trello_changed_at=EARLY,
+    )
+    assert touching.conflict is not None and touching.value == ours
+    plain = merge_property(ours, theirs, base_custompms=base, base_trello=base)
+    assert plain.conflict is not None  # a property that is not text does not merge lines
