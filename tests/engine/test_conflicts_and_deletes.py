@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.engine.conftest import Bridge, seed
 
 
@@ -160,22 +162,27 @@ def test_a_rejected_record_is_dead_lettered_and_the_others_go_on(bridge: Bridge)
     data = seed(bridge.pms, tasks=2, comments=False)
     # Trello allows 16384 characters in a description; with the backlink footer this is more.
     bridge.pms.update("tasks", data["tasks"][0]["id"], description="x" * 16384)
+    bridge.pms.create("comments", task_id=data["tasks"][0]["id"], author="Al", text="Waits")
     report = bridge.sync()
     assert report.errors == 1
     assert "desc" in report.problems[0]
     board = bridge.only_board()
     assert [c["name"] for c in bridge.trello.cards(board["id"])] == ["Task 1"]
+    # Its comment waits for the card instead of failing or landing elsewhere.
+    assert report.waiting == 1 and bridge.trello.comments(board["id"]) == []
     with bridge.store() as store:
-        [letter] = store.dead_letters()
-    assert letter.record_id == data["tasks"][0]["id"] and letter.attempts == 1
+        letters = {d.operation: d for d in store.dead_letters()}
+    assert letters["sync"].record_id == data["tasks"][0]["id"]
+    assert letters["sync"].attempts == 1 and "waiting" in letters["wait"].error
     # Retried on the next cycle; once fixed, it goes through and leaves the list.
     bridge.sync()
     with bridge.store() as store:
-        assert store.dead_letters()[0].attempts == 2
+        assert {d.operation: d.attempts for d in store.dead_letters()}["sync"] == 2
     bridge.pms.update("tasks", data["tasks"][0]["id"], description="short now")
     report = bridge.sync()
-    assert report.errors == 0, report.problems
+    assert report.errors == 0 and report.waiting == 0, report.problems
     assert sorted(c["name"] for c in bridge.trello.cards(board["id"])) == ["Task 0", "Task 1"]
+    assert [c["data"]["text"] for c in bridge.trello.comments(board["id"])] == ["Waits"]
     with bridge.store() as store:
         assert store.dead_letters() == []
 
@@ -251,3 +258,21 @@ def test_description_edits_in_different_lines_on_both_sides_both_arrive(bridge: 
     expected = "Scope: web\n\nBudget: tbd\n\nOwner: Kim"
     assert bridge.pms.get("tasks", task_id)["description"] == expected
     assert bridge.trello.call("GET", f"/cards/{card['id']}")["desc"].startswith(expected + "\n")
+
+
+def test_a_failed_read_never_turns_into_deletions(bridge: Bridge):
+    seed(bridge.pms, tasks=3)
+    bridge.sync()
+    # Trello fails every read of board activity: a full cycle cannot list the boards.
+    bridge.trello_app.state.control.set_faults(
+        error_rate=1.0, methods=["GET"], path_prefix="/1/boards"
+    )
+    from pmbridge.engine.cycle import CycleStopped
+
+    with pytest.raises(CycleStopped, match="Trello"):
+        bridge.sync(full=True)
+    bridge.trello_app.state.control.clear_faults()
+    assert len(bridge.pms.all("tasks")) == 3
+    assert len(bridge.pms.all("comments")) == 4
+    report = bridge.sync(full=True)
+    assert report.count("deleted") == 0 and report.errors == 0, report.problems

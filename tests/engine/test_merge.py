@@ -192,3 +192,36 @@ def test_text_edits_in_separate_lines_merge_and_touching_ones_conflict():
     assert touching.conflict is not None and touching.value == ours
     plain = merge_property(ours, theirs, base_custompms=base, base_trello=base)
     assert plain.conflict is not None  # a property that is not text does not merge lines
+
+
+@pytest.mark.parametrize("policy", ["newest_wins", "custompms_wins", "trello_wins", "manual"])
+@pytest.mark.parametrize("direction", ["both", "to_trello", "to_custompms"])
+def test_every_small_case_converges_and_loses_nothing_silently(policy, direction):
+    values = ["a", "b", "c", None]
+    for base in values:
+        for c in values:
+            for t in values:
+                d = merge_property(
+                    c,
+                    t,
+                    base_custompms=base,
+                    base_trello=base,
+                    policy=policy,
+                    direction=direction,
+                    custompms_changed_at=EARLY,
+                    trello_changed_at=LATE,
+                )
+                new_c = d.value if d.write_to in ("custompms", "both") else c
+                new_t = d.value if d.write_to in ("trello", "both") else t
+                case = (base, c, t)
+                if c == base and t == base:
+                    assert d.write_to is None, case  # nothing changed: nothing written
+                if d.held or (direction != "both" and new_c != new_t):
+                    # held for a person, or a one-way target edit left alone: both kept
+                    assert (new_c, new_t) == (c, t), case
+                    continue
+                assert new_c == new_t, case  # the two sides agree afterwards
+                for side_value, changed in ((c, c != base), (t, t != base)):
+                    if changed and side_value != new_c:
+                        assert d.conflict is not None, case  # a lost edit is logged
+                        assert d.conflict.losing_value == side_value, case
