@@ -8,7 +8,13 @@ from pmbridge.sandbox.trello import comments, render
 from pmbridge.sandbox.trello.answers import TrelloJSON, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
-from pmbridge.sandbox.trello.routes.common import WorldDep, answer, fields_of
+from pmbridge.sandbox.trello.routes.common import (
+    WorldDep,
+    answer,
+    board_answer,
+    fields_of,
+    list_answer,
+)
 from pmbridge.sandbox.trello.world import World
 
 router = APIRouter(tags=["actions"])
@@ -76,14 +82,7 @@ async def get_action_board(
     id_action: str, auth: AuthDep, params: ParamsDep, world: WorldDep
 ) -> TrelloJSON:
     board = world.find_board(_ref(world.find_action(id_action), "board"))
-    return answer(
-        fields_of(
-            world.board_json(board),
-            params,
-            all_fields=render.BOARD_FIELDS,
-            default=render.BOARD_DEFAULT,
-        )
-    )
+    return board_answer(world, board, params)
 
 
 @router.get("/actions/{id_action}/card")
@@ -109,11 +108,7 @@ async def get_action_list(
     data = action["data"]
     key = "list" if "list" in data else "listAfter"
     lst = world.find_list(_ref(action, key))
-    return answer(
-        fields_of(
-            world.list_json(lst), params, all_fields=render.LIST_FIELDS, default=render.LIST_DEFAULT
-        )
-    )
+    return list_answer(world, lst, params)
 
 
 @router.get("/actions/{id_action}/memberCreator")

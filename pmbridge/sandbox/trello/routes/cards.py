@@ -11,7 +11,14 @@ from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
 from pmbridge.sandbox.trello.routes.actions import action_body, feed_answer
-from pmbridge.sandbox.trello.routes.common import WorldDep, answer, fields_of, value_answer
+from pmbridge.sandbox.trello.routes.common import (
+    WorldDep,
+    answer,
+    board_answer,
+    fields_of,
+    list_answer,
+    value_answer,
+)
 from pmbridge.sandbox.trello.world import World
 
 router = APIRouter(tags=["cards"])
@@ -190,14 +197,7 @@ async def get_card_board(
     id_card: str, auth: AuthDep, params: ParamsDep, world: WorldDep
 ) -> TrelloJSON:
     board = world.boards[world.find_card(id_card)["idBoard"]]
-    return answer(
-        fields_of(
-            world.board_json(board),
-            params,
-            all_fields=render.BOARD_FIELDS,
-            default=render.BOARD_DEFAULT,
-        )
-    )
+    return board_answer(world, board, params)
 
 
 @router.get("/cards/{id_card}/list")
@@ -205,11 +205,7 @@ async def get_card_list(
     id_card: str, auth: AuthDep, params: ParamsDep, world: WorldDep
 ) -> TrelloJSON:
     lst = world.lists[world.find_card(id_card)["idList"]]
-    return answer(
-        fields_of(
-            world.list_json(lst), params, all_fields=render.LIST_FIELDS, default=render.LIST_DEFAULT
-        )
-    )
+    return list_answer(world, lst, params)
 
 
 # Nested collections the sandbox keeps none of (it has no checklists, attachments, custom

@@ -9,7 +9,13 @@ from fastapi import Depends, Request
 
 from pmbridge.sandbox.trello.answers import TrelloJSON
 from pmbridge.sandbox.trello.params import Params
-from pmbridge.sandbox.trello.render import select
+from pmbridge.sandbox.trello.render import (
+    BOARD_DEFAULT,
+    BOARD_FIELDS,
+    LIST_DEFAULT,
+    LIST_FIELDS,
+    select,
+)
 from pmbridge.sandbox.trello.world import World
 
 
@@ -41,3 +47,17 @@ def value_answer(obj: dict, field: str) -> TrelloJSON | None:
     if field not in obj:
         return None
     return answer({"_value": obj[field]})
+
+
+def board_answer(world: World, board: dict, params: Params) -> TrelloJSON:
+    """A board as ``GET /boards/{id}`` answers it (the parent-board routes share this)."""
+    return answer(
+        fields_of(world.board_json(board), params, all_fields=BOARD_FIELDS, default=BOARD_DEFAULT)
+    )
+
+
+def list_answer(world: World, lst: dict, params: Params) -> TrelloJSON:
+    """A list as ``GET /lists/{id}`` answers it."""
+    return answer(
+        fields_of(world.list_json(lst), params, all_fields=LIST_FIELDS, default=LIST_DEFAULT)
+    )

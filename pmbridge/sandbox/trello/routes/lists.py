@@ -12,7 +12,12 @@ from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
 from pmbridge.sandbox.trello.routes.actions import feed_answer
 from pmbridge.sandbox.trello.routes.boards import cards_json
-from pmbridge.sandbox.trello.routes.common import WorldDep, answer, fields_of
+from pmbridge.sandbox.trello.routes.common import (
+    WorldDep,
+    answer,
+    board_answer,
+    list_answer,
+)
 from pmbridge.sandbox.trello.world import World
 
 router = APIRouter(tags=["lists"])
@@ -60,11 +65,7 @@ async def create_list(auth: AuthDep, params: ParamsDep, world: WorldDep) -> Trel
 @router.get("/lists/{id_list}")
 async def get_list(id_list: str, auth: AuthDep, params: ParamsDep, world: WorldDep) -> TrelloJSON:
     lst = world.find_list(id_list)
-    return answer(
-        fields_of(
-            world.list_json(lst), params, all_fields=render.LIST_FIELDS, default=render.LIST_DEFAULT
-        )
-    )
+    return list_answer(world, lst, params)
 
 
 @router.put("/lists/{id_list}")
@@ -104,14 +105,7 @@ async def get_list_board(
     id_list: str, auth: AuthDep, params: ParamsDep, world: WorldDep
 ) -> TrelloJSON:
     board = world.find_board(world.find_list(id_list)["idBoard"])
-    return answer(
-        fields_of(
-            world.board_json(board),
-            params,
-            all_fields=render.BOARD_FIELDS,
-            default=render.BOARD_DEFAULT,
-        )
-    )
+    return board_answer(world, board, params)
 
 
 @router.get("/lists/{id_list}/actions")
