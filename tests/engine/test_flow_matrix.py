@@ -141,3 +141,40 @@ def test_a_card_moved_to_an_unmapped_list_is_unlinked_not_deleted(bridge: Bridge
     assert bridge.pms.get("tasks", data["tasks"][0]["id"])["status"] == "todo"
     with bridge.store() as store:
         assert store.links("tasks") == []
+
+
+def test_every_task_property_crosses_both_ways(bridge: Bridge):
+    data = seed(bridge.pms, tasks=2, comments=False)
+    bridge.sync()
+    board = bridge.only_board()
+    cards = {c["name"]: c for c in bridge.trello.cards(board["id"])}
+    t0, t1 = (t["id"] for t in data["tasks"])
+    # Trello → Custompms: archive, position, start, completion.
+    bridge.trello.call(
+        "PUT",
+        f"/cards/{cards['Task 0']['id']}",
+        closed="true",
+        pos="12345",
+        start="2026-03-02T09:00:00.000Z",
+        dueComplete="true",
+    )
+    # Custompms → Trello: the same properties on the other task.
+    bridge.pms.update(
+        "tasks",
+        t1,
+        archived=True,
+        position=777.5,
+        completed=True,
+        start_at="2026-04-01T10:30:00Z",
+        due_at="2026-04-02",
+    )
+    report = bridge.sync()
+    assert report.errors == 0, report.problems
+    task0 = bridge.pms.get("tasks", t0)
+    assert (task0["archived"], task0["position"], task0["completed"]) == (True, 12345.0, True)
+    assert task0["start_at"].startswith("2026-03-02T09:00:00")
+    card1 = bridge.trello.call("GET", f"/cards/{cards['Task 1']['id']}")
+    assert (card1["closed"], card1["pos"], card1["dueComplete"]) == (True, 777.5, True)
+    assert card1["start"] == "2026-04-01T10:30:00.000Z"
+    assert card1["due"] == "2026-04-02T12:00:00.000Z"  # a date: noon UTC on Trello
+    assert bridge.pms.get("tasks", t1)["due_at"] == "2026-04-02"  # and still a date here
