@@ -28,6 +28,7 @@ def _register_commands() -> None:
         "pmbridge.cli.sandbox_custompms",
         "pmbridge.cli.check_custompms",
         "pmbridge.cli.sync",
+        "pmbridge.cli.serve",
         "pmbridge.cli.docs",
         "pmbridge.cli.demo",
     ):

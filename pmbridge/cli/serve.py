@@ -1,0 +1,162 @@
+"""``pmbridge serve``: the continuous sync (``pmbridge.serve.Service``) as a command.
+
+One line per cycle on stdout, warnings on stderr. SIGINT (Ctrl-C) or SIGTERM finishes the
+current cycle, removes the webhooks and the subscription, and exits 0; a second one cancels
+the running cycle. Refused credentials end it with exit status 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from pmbridge.cli.app import app
+from pmbridge.cli.common import (
+    EXIT_STOPPED,
+    ConfigOption,
+    FlowsOption,
+    fail,
+    handle_errors,
+    run,
+    settings_from,
+)
+from pmbridge.errors import RemoteSystemError
+from pmbridge.serve import DEFAULT_LISTEN, Service
+
+LISTEN_HELP = "HOST:PORT the receiver listens on (with --public-url)."
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8770`` for IPv6) as (host, port)."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise typer.BadParameter(
+            f"{text!r} is not HOST:PORT, e.g. 127.0.0.1:8770 or 0.0.0.0:8770",
+            param_hint="--listen",
+        )
+    return host, int(port)
+
+
+@app.command()
+@handle_errors
+def serve(
+    interval: Annotated[
+        float | None,
+        typer.Option(
+            "--interval",
+            min=0.1,
+            help="Seconds between periodic cycles (default: PMBRIDGE_INTERVAL_S, else 60).",
+            show_default=False,
+        ),
+    ] = None,
+    listen: Annotated[
+        str, typer.Option("--listen", help=LISTEN_HELP)
+    ] = f"{DEFAULT_LISTEN[0]}:{DEFAULT_LISTEN[1]}",
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="The URL at which Trello and Custompms reach the receiver (e.g. "
+            "https://pmbridge.example.com); without it, pmbridge only polls. Needs "
+            "PMBRIDGE_TRELLO_SECRET.",
+            show_default=False,
+        ),
+    ] = None,
+    once_per: Annotated[
+        float,
+        typer.Option(
+            "--once-per",
+            min=0.0,
+            help="Deliveries within this many seconds of the first one make one cycle.",
+        ),
+    ] = 1.0,
+    config: ConfigOption = None,
+    flows: FlowsOption = None,
+) -> None:
+    """Keep syncing: a cycle every interval, and a prompt one after each change notice.
+
+    With --public-url, Trello webhooks and Custompms notifications trigger the prompt cycles.
+    Prints one line per cycle; Ctrl-C or SIGTERM finishes the cycle and exits 0.
+    The webhooks and the subscription are removed on the way out.
+    Bad credentials exit 2; an unreachable system is tried again with backoff.
+
+    Example: pmbridge serve --public-url https://sync.example.com --listen 0.0.0.0:8770
+    """
+    host, port = parse_listen(listen)
+    if public_url is None and (host, port) != DEFAULT_LISTEN:
+        raise fail(
+            "--listen needs --public-url: without a public URL nothing can deliver to the "
+            "receiver, so pmbridge only polls and listens nowhere"
+        )
+    settings = settings_from(config, flows, interval_s=interval)
+    service = Service(settings, public_url=public_url, listen=(host, port), once_per_s=once_per)
+    with _log_to_console():
+        try:
+            run(_serve(service))
+        except RemoteSystemError as err:  # a system refused the credentials
+            raise fail(f"serve stopped: {err}", EXIT_STOPPED) from None
+
+
+async def _serve(service: Service) -> None:
+    loop = asyncio.get_running_loop()
+    stops = 0
+
+    def on_signal() -> None:
+        nonlocal stops
+        stops += 1
+        if stops == 1:
+            logging.getLogger("pmbridge.serve").info(
+                "stopping after the current cycle (again to cancel it)"
+            )
+            service.request_stop()
+        else:
+            service.abort()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        await service.run()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+class _Below(logging.Filter):
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < self.level
+
+
+@contextmanager
+def _log_to_console() -> Iterator[None]:
+    """pmbridge's log lines, timestamped: info on stdout, warnings and errors on stderr."""
+    logger = logging.getLogger("pmbridge")
+    out = logging.StreamHandler(sys.stdout)
+    out.addFilter(_Below(logging.WARNING))
+    out.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING)
+    err.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    before = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(out)
+    logger.addHandler(err)
+    try:
+        yield
+    finally:
+        logger.removeHandler(out)
+        logger.removeHandler(err)
+        logger.setLevel(before)

@@ -1,0 +1,99 @@
+"""The serve test bench: the engine's bench (both sandboxes, a store, people on each side)
+plus a ``Service`` factory and helpers that wait for what a user would see.
+
+The store is SQLite unless a test asks for PostgreSQL too
+(``@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)``): a service runs the
+same engine as ``pmbridge sync``, which tests/engine checks on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from pydantic import SecretStr
+
+from pmbridge.sandbox.trello.config import SandboxConfig
+from pmbridge.sandbox.trello.webhooks import registry
+from pmbridge.serve import Service
+from tests.engine.conftest import UNLIMITED, Bridge, bridge
+from tests.fixtures.database import empty_database_url
+
+__all__ = ["bridge"]  # the engine's fixture, used here as it is
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with empty_database_url(getattr(request, "param", "sqlite"), tmp_path) as url:
+        yield url
+
+
+def free_socket() -> socket.socket:
+    """A socket bound to a free port on 127.0.0.1 (no race: the service serves on it)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture
+def make_service(bridge: Bridge, trello_config: SandboxConfig) -> Callable[..., Service]:
+    """``make_service(public=True, **options)``: a Service on the bench's settings, with the
+    Trello sandbox's app secret; with ``public`` its receiver gets a free port."""
+
+    def make(*, public: bool = True, **options: Any) -> Service:
+        settings = bridge.settings.model_copy(
+            update={"trello_secret": SecretStr(trello_config.secret)}
+        )
+        if public:
+            sock = free_socket()
+            options.setdefault("sock", sock)
+            options.setdefault("public_url", f"http://127.0.0.1:{sock.getsockname()[1]}")
+        options.setdefault("trello_limits", UNLIMITED)
+        return Service(settings, **options)
+
+    return make
+
+
+async def until(check: Callable[[], T], within: float = 10.0, what: str = "") -> T:
+    """``check()`` (blocking calls allowed: it runs in a thread) once it is truthy."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await asyncio.to_thread(check)
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"not within {within} s: {what or check}"
+        await asyncio.sleep(0.05)
+
+
+async def settled(service: Service, quiet: float) -> int:
+    """Wait until no cycle has run for ``quiet`` seconds; return the cycle count."""
+    while True:
+        seen = service.cycles
+        await asyncio.sleep(quiet)
+        if service.cycles == seen and service.idle:
+            return seen
+
+
+def webhooks_at_trello(bridge: Bridge) -> list[dict[str, Any]]:
+    """The webhooks the Trello sandbox holds, as Trello describes them."""
+    token = bridge.settings.trello_token
+    assert token is not None
+    hooks = registry(bridge.trello_app.state).of_token(token.get_secret_value())
+    return [hook.to_json() for hook in hooks]
+
+
+def subscriptions_at_custompms(bridge: Bridge) -> list[dict[str, Any]]:
+    answer = bridge.pms.http.get("/subscriptions")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]
+
+
+def by_name(items: list[dict[str, Any]], key: str = "name") -> dict[str, dict[str, Any]]:
+    return {item[key]: item for item in items}
