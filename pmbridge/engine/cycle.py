@@ -76,7 +76,7 @@ class SyncOptions:
     concurrency: int = 8
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     """One unit of work: a linked pair, or an unlinked record (or a matched pair)."""
 
@@ -363,20 +363,22 @@ class Engine:
         await self._add_leftovers(run, items, item_for)
         await self._match_new(run, items)
 
-        work = list(items.values())
-        total = len(work)
+        total = len(items)
         done = 0
         self.progress(flow.name, 0, total)
-        limit = asyncio.Semaphore(self._options.concurrency)
+        work = iter(list(items.values()))
+        items.clear()
 
-        async def one(entry: _Item) -> None:
+        async def worker() -> None:
+            # Workers share one iterator: only ``concurrency`` tasks exist at a time, however
+            # many records there are.
             nonlocal done
-            async with limit:
+            for entry in work:
                 await self._process(run, entry)
-            done += 1
-            self.progress(flow.name, done, total)
+                done += 1
+                self.progress(flow.name, done, total)
 
-        await _gather_all([one(entry) for entry in work])
+        await _gather_all([worker() for _ in range(max(1, self._options.concurrency))])
         await self._apply_deletes(run)
 
     async def _verify_absent(
