@@ -631,7 +631,7 @@ class Engine:
                     fields = run.mapping.write_fields(
                         "trello", plan.to_trello, custompms_id=link.custompms_id
                     )
-                    fields.update(self._card_move_fields(run, plan.to_trello, new_base, fields))
+                    fields.update(self._placement_fields(run, plan.to_trello, new_base, fields))
                     written = await self._write("trello", run, "update", link.trello_id, fields)
                     written_trello = written
                     try:
@@ -665,19 +665,26 @@ class Engine:
             )
         return written_trello
 
-    def _card_move_fields(
+    def _placement_fields(
         self, run: _FlowRun, to_trello: Mapping[str, Any], base: Base, fields: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """A card moving to another board also needs its list named on the new board."""
+        """A card's board and list travel together: a card moving to another board needs
+        its list named there, and a card changing list is told its board (so Trello need
+        not be asked where the card is)."""
         parent = run.flow.parent
-        if parent is None or parent.key not in to_trello:
+        lists = next((p for p in run.flow.properties if p.type == "enum"), None)
+        if run.flow.trello != "card" or parent is None or lists is None:
             return {}
-        for prop in run.flow.properties:
-            if prop.type == "enum" and prop.trello not in fields:
-                value = base.custompms.get(prop.key)
-                if value is not None:
-                    return run.mapping.write_fields("trello", {prop.key: value})
-        return {}
+        extra: dict[str, Any] = {}
+        if parent.key in to_trello and lists.trello not in fields:
+            value = base.custompms.get(lists.key)
+            if value is not None:
+                extra.update(run.mapping.write_fields("trello", {lists.key: value}))
+        if lists.trello in fields and parent.trello not in fields:
+            value = base.custompms.get(parent.key)
+            if value is not None:
+                extra.update(run.mapping.write_fields("trello", {parent.key: value}))
+        return extra
 
     def _log_conflicts(self, run: _FlowRun, link: Link, notes: list[ConflictNote]) -> None:
         for note in notes:

@@ -418,7 +418,10 @@ class TrelloSystem:
             params["idList"] = values["idList"]
         if target_board:
             params["idBoard"] = target_board
-        return await self._card(await self.client.update_card(id, **params))
+        card = await self.client.update_card(id, **params)
+        if "list" in values and card.get("idList") == params.get("idList"):
+            return card_record(card, values["list"])  # the list's name is the one just sent
+        return await self._card(card)
 
     async def _current_card(self, id: str) -> Record:
         record = await self.get("card", id)
