@@ -1,46 +1,20 @@
-"""``pmbridge serve``: sync continuously, with Trello webhooks and Custompms notifications as
-hints (DESIGN.md §4).
-
-A ``Service`` keeps one engine (one client and rate budget per system) for its whole life and
-runs a cycle every ``interval_s`` seconds. Given a public URL it also serves a receiver
-(``create_receiver``) at ``/hooks/trello`` and ``/hooks/custompms``, registers a Trello
-webhook per linked board and a Custompms subscription pointing there, and runs a prompt
-cycle after valid deliveries: the deliveries of ``once_per_s`` seconds after the first one
-make one cycle, and cycles never overlap. Deliveries can be missed, so the periodic cycle
-always runs as well. A cycle stopped by an unreachable or rate-limiting system is tried
-again with exponential backoff; one stopped by refused credentials ends the service
-(``Service.failure``). Stopping finishes the current cycle, deletes the webhooks and the
-subscription, and closes everything.
-
-Signatures: Trello's ``X-Trello-Webhook`` is base64(HMAC-SHA1(app secret, raw body +
-callback URL)); Custompms' ``X-Custompms-Signature`` is ``sha256=<hex HMAC-SHA256(secret, raw
-body)>`` with a secret made at random for each run. Both are compared in constant time; a
-delivery that does not verify is answered 401 and changes nothing. A delivered Trello comment
-edit or deletion makes the next cycle a full one, since board feeds never show those.
+"""The continuous sync: one engine for the service's life, a cycle every interval and a
+prompt one after deliveries (see ``pmbridge.serve``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
-import hmac
 import logging
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote
 
 import httpx
 import uvicorn
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
 from pmbridge.config import Settings
@@ -49,185 +23,17 @@ from pmbridge.engine.report import CycleReport
 from pmbridge.errors import (
     AuthenticationError,
     ConfigError,
-    NotFoundError,
     PmbridgeError,
     RemoteSystemError,
-    UnavailableError,
 )
-from pmbridge.systems.custompms.problems import error_for
-from pmbridge.systems.trello import TrelloClient, TrelloLimits
+from pmbridge.serve.hooks import BoardWebhooks, CustompmsSubscription, public_url_of
+from pmbridge.serve.receiver import CUSTOMPMS_PATH, TRELLO_PATH, Hint, create_receiver
+from pmbridge.systems.trello import TrelloLimits
 from pmbridge.wiring import Runtime, open_engine
-
-__all__ = [
-    "CUSTOMPMS_PATH",
-    "CUSTOMPMS_SIGNATURE_HEADER",
-    "DEFAULT_LISTEN",
-    "TRELLO_PATH",
-    "TRELLO_SIGNATURE_HEADER",
-    "BoardWebhooks",
-    "Hint",
-    "Service",
-    "create_receiver",
-    "custompms_signature",
-    "public_url_of",
-    "summary_line",
-    "trello_signature",
-    "verify_custompms_signature",
-    "verify_trello_signature",
-]
 
 log = logging.getLogger("pmbridge.serve")
 
-TRELLO_PATH = "/hooks/trello"
-CUSTOMPMS_PATH = "/hooks/custompms"
-TRELLO_SIGNATURE_HEADER = "X-Trello-Webhook"
-CUSTOMPMS_SIGNATURE_HEADER = "X-Custompms-Signature"
 DEFAULT_LISTEN = ("127.0.0.1", 8770)
-WEBHOOK_DESCRIPTION = "pmbridge serve"
-MAX_BODY = 1 << 20  # deliveries are a few kB; refuse anything absurd unread
-# Trello actions the incremental cycle cannot see (board feeds leave them out, TRELLO_API.md
-# §6-§7): a delivery of one of them makes the next cycle a full one, which re-reads comments.
-FEEDLESS_ACTIONS = frozenset({"updateComment", "deleteComment"})
-
-
-# --- signatures ------------------------------------------------------------------------------
-
-
-def trello_signature(secret: str, body: bytes, callback_url: str) -> str:
-    """The ``X-Trello-Webhook`` value of ``body`` delivered to ``callback_url``."""
-    digest = hmac.new(secret.encode(), body + callback_url.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def verify_trello_signature(
-    secret: str, body: bytes, callback_url: str, signature: str | None
-) -> bool:
-    """Whether ``signature`` signs the raw ``body`` for ``callback_url`` (constant time)."""
-    if not signature:
-        return False
-    expected = trello_signature(secret, body, callback_url).encode()
-    return hmac.compare_digest(expected, signature.strip().encode())
-
-
-def custompms_signature(secret: str, body: bytes) -> str:
-    """The ``X-Custompms-Signature`` value of ``body``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify_custompms_signature(secret: str, body: bytes, signature: str | None) -> bool:
-    """Whether ``signature`` (the header value) signs ``body`` (constant time)."""
-    if not signature:
-        return False
-    return hmac.compare_digest(custompms_signature(secret, body).encode(), signature.encode())
-
-
-# --- the receiver ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Hint:
-    """A valid delivery: something changed on ``source``.
-
-    :param source: "trello" or "custompms"
-    :param what: what changed, for the log (an action type, a resource)
-    :param full: the change is one an incremental cycle cannot see
-    """
-
-    source: str
-    what: str
-    full: bool = False
-
-
-class _TrelloAction(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    type: str
-
-
-class _TrelloDelivery(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    action: _TrelloAction
-
-
-class _Notification(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    resource: str
-    id: str | int
-    deleted: bool = False
-
-
-def create_receiver(
-    on_hint: Callable[[Hint], None],
-    *,
-    trello_secret: str | None = None,
-    trello_callback_url: str | None = None,
-    custompms_secret: str | None = None,
-) -> FastAPI:
-    """The app that takes deliveries and calls ``on_hint`` for each one that verifies.
-
-    ``/hooks/trello`` (HEAD, POST) is served when ``trello_secret`` and the registered
-    ``trello_callback_url`` are given; ``/hooks/custompms`` (POST) when ``custompms_secret``
-    is.
-    """
-    app = FastAPI(title="pmbridge receiver", docs_url=None, redoc_url=None, openapi_url=None)
-
-    if trello_secret and trello_callback_url:
-
-        @app.head(TRELLO_PATH)
-        async def trello_check() -> Response:
-            # Trello checks the callback with HEAD before it creates a webhook.
-            return Response(status_code=200)
-
-        @app.post(TRELLO_PATH)
-        async def trello_delivery(request: Request) -> Response:
-            body = await _body(request)
-            if body is None:
-                return _refuse(413, "the body is too large")
-            signature = request.headers.get(TRELLO_SIGNATURE_HEADER)
-            if not verify_trello_signature(trello_secret, body, trello_callback_url, signature):
-                return _refuse(401, f"missing or wrong {TRELLO_SIGNATURE_HEADER} signature")
-            try:
-                delivery = _TrelloDelivery.model_validate_json(body)
-            except ValidationError:
-                return _refuse(400, "not a Trello webhook delivery ({action, model, webhook})")
-            kind = delivery.action.type
-            on_hint(Hint("trello", kind, full=kind in FEEDLESS_ACTIONS))
-            return Response(status_code=200)
-
-    if custompms_secret:
-
-        @app.post(CUSTOMPMS_PATH)
-        async def custompms_notification(request: Request) -> Response:
-            body = await _body(request)
-            if body is None:
-                return _refuse(413, "the body is too large")
-            signature = request.headers.get(CUSTOMPMS_SIGNATURE_HEADER)
-            if not verify_custompms_signature(custompms_secret, body, signature):
-                return _refuse(401, f"missing or wrong {CUSTOMPMS_SIGNATURE_HEADER} signature")
-            try:
-                note = _Notification.model_validate_json(body)
-            except ValidationError:
-                return _refuse(400, "not a Custompms notification ({resource, id, version})")
-            on_hint(Hint("custompms", note.resource))
-            return Response(status_code=204)
-
-    return app
-
-
-async def _body(request: Request) -> bytes | None:
-    """The raw body, or None when it is larger than ``MAX_BODY``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
-    return bytes(body)
-
-
-def _refuse(status: int, detail: str) -> Response:
-    return JSONResponse({"detail": detail}, status_code=status)
 
 
 class _Uvicorn(uvicorn.Server):
@@ -251,179 +57,6 @@ def _listening_socket(host: str, port: int) -> socket.socket:
             "address with --listen HOST:PORT"
         ) from None
     return sock
-
-
-def public_url_of(text: str) -> str:
-    """``text`` checked as the public base URL of the receiver, without a trailing slash.
-
-    The receiver serves ``/hooks/...`` at its root: a proxy in front of a public URL with a
-    path (``https://example.com/pmbridge``) must strip that path.
-    """
-    try:
-        url = httpx.URL(text.strip())
-    except (httpx.InvalidURL, TypeError):
-        url = None
-    if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError(
-            f"the public URL {text!r} is not an http(s) URL with a host, e.g. "
-            "https://pmbridge.example.com (Trello and Custompms must reach it)"
-        )
-    if url.query or url.fragment or url.userinfo:
-        raise ConfigError(
-            "the public URL must not have a query, a fragment or a user name/password: "
-            "pmbridge adds /hooks/trello and /hooks/custompms to it"
-        )
-    return str(url).rstrip("/")
-
-
-# --- what points at the receiver ----------------------------------------------------------
-
-
-class BoardWebhooks:
-    """The Trello webhooks of this run: one per linked board, all at one callback URL.
-
-    Trello cannot list a token's webhooks without the token in the URL, so the ids are kept
-    in memory; a board whose webhook already exists (from a run that did not shut down
-    cleanly) counts as registered, without an id to delete.
-    """
-
-    def __init__(self, client: TrelloClient, callback_url: str):
-        self.client = client
-        self.callback_url = callback_url
-        self.ids: dict[str, str | None] = {}  # board id → webhook id (None: made earlier)
-        self.refused: dict[str, str] = {}  # board id → why Trello refused it for good
-
-    async def track(self, boards: set[str], warn: Callable[[str], None]) -> None:
-        """Register webhooks for new ``boards`` and delete those of boards no longer given.
-
-        Raises ``AuthenticationError``; other failures are passed to ``warn`` and the board
-        is tried again next time (unless Trello refused the board itself).
-        """
-        for board in sorted(boards - self.ids.keys() - self.refused.keys()):
-            try:
-                hook = await self.client.create_webhook(
-                    self.callback_url, board, description=WEBHOOK_DESCRIPTION
-                )
-            except AuthenticationError:
-                raise
-            except RemoteSystemError as err:
-                if err.status == 400 and "already exists" in str(err):
-                    self.ids[board] = None
-                    continue
-                if getattr(err, "retryable", False):
-                    warn(f"no Trello webhook for board {board} yet, tried again later: {err}")
-                    break  # Trello is unwell: the other boards can wait as well
-                if "did not return 200" in str(err):
-                    warn(
-                        f"Trello cannot reach {self.callback_url} ({err}): check that the "
-                        "public URL leads to this receiver; tried again after each cycle"
-                    )
-                    continue
-                self.refused[board] = str(err)
-                warn(
-                    f"Trello refused a webhook for board {board}, so its changes wait for "
-                    f"the periodic cycle: {err}"
-                )
-                continue
-            self.ids[board] = str(hook["id"])
-            log.info("Trello webhook %s registered for board %s", hook["id"], board)
-        for board in sorted(self.ids.keys() - boards):
-            await self._delete(board, warn)
-
-    async def remove_all(self, warn: Callable[[str], None]) -> int:
-        """Delete every webhook this run made; return how many were deleted."""
-        made = [board for board, hook in self.ids.items() if hook is not None]
-        deleted = 0
-        for board in made:
-            deleted += await self._delete(board, warn)
-        return deleted
-
-    async def _delete(self, board: str, warn: Callable[[str], None]) -> bool:
-        hook = self.ids.pop(board)
-        if hook is None:
-            return False
-        try:
-            await self.client.delete_webhook(hook)
-        except NotFoundError:
-            return False  # Trello deletes the webhooks of deleted boards by itself
-        except RemoteSystemError as err:
-            warn(f"could not delete Trello webhook {hook} of board {board}: {err}")
-            return False
-        return True
-
-
-class CustompmsSubscription:
-    """A Custompms subscription (``POST /subscriptions``) made for this run.
-
-    :param base_url: the Custompms API root
-    :param token: its bearer token (sent only in the Authorization header)
-    """
-
-    def __init__(self, base_url: str, token: str, *, http: httpx.AsyncClient):
-        self.base_url = base_url.rstrip("/")
-        self.host = httpx.URL(base_url).host
-        self._token = token
-        self._http = http
-        self.id: str | None = None
-
-    async def subscribe(self, url: str, secret: str) -> str:
-        """Register ``url`` for notifications signed with ``secret``; return the id."""
-        body = await self._request("POST", "/subscriptions", {"url": url, "secret": secret})
-        if not isinstance(body, dict) or body.get("id") in (None, ""):
-            raise RemoteSystemError(
-                f"Custompms at {self.host} answered POST /subscriptions without an id: check "
-                "that the Custompms URL is the API root",
-                system="custompms",
-            )
-        self.id = str(body["id"])
-        return self.id
-
-    async def unsubscribe(self) -> bool:
-        """Remove the subscription; False when there was none (or it was gone already)."""
-        if self.id is None:
-            return False
-        subscription, self.id = self.id, None
-        path = f"/subscriptions/{quote(subscription, safe='')}"
-        try:
-            await self._request("DELETE", path)
-        except NotFoundError:
-            return False
-        return True
-
-    async def _request(self, method: str, path: str, body: Any = None) -> Any:
-        action = f"{method} /subscriptions" + ("/{id}" if path.count("/") > 1 else "")
-        try:
-            response = await self._http.request(
-                method,
-                self.base_url + path,
-                json=body,
-                headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
-            )
-        except httpx.TransportError as err:
-            raise UnavailableError(
-                f"Could not reach Custompms at {self.host} for {action} ({type(err).__name__}): "
-                "check that it is running and that the Custompms URL is right",
-                system="custompms",
-            ) from None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise UnavailableError(
-                f"Custompms at {self.host} answered {response.status_code} to {action}",
-                system="custompms",
-                status=response.status_code,
-            )
-        if not response.is_success:
-            raise error_for(response, action=action, what="subscription", token=self._token)
-        try:
-            return response.json() if response.content else None
-        except ValueError:
-            raise RemoteSystemError(
-                f"Custompms at {self.host} answered {action} with something that is not JSON: "
-                "check that the Custompms URL is the API root",
-                system="custompms",
-            ) from None
-
-
-# --- the service -----------------------------------------------------------------------------
 
 
 class _Stopping(Exception):
