@@ -91,7 +91,9 @@ class System(Protocol):
         self, kind: str, id: str, fields: Mapping[str, Any], *, version: str | None = None
     ) -> Record:
         """Change the given properties only; with ``version``, only if still current
-        (else ``StaleVersionError``). Returns the object as now stored."""
+        (else ``StaleVersionError``). Returns the object as now stored; the record may be
+        ``partial`` (holding at least the properties written) when reading the rest would
+        cost another call."""
 
     async def delete(self, kind: str, id: str) -> None:
         """Delete one object (Custompms: soft delete; Trello: comments and cards only).

@@ -43,6 +43,13 @@ class BoardLists:
             )
         return self._lists[board_id]
 
+    def cached_name(self, board_id: str, list_id: str | None) -> str | None:
+        """The list's name if this board's lists are already known, without a call."""
+        for lst in self._lists.get(board_id, ()):
+            if lst["id"] == list_id:
+                return lst.get("name")
+        return None
+
     async def name_of(self, board_id: str, list_id: str | None) -> str | None:
         """The name of a list of the board; an unknown list makes the board's lists be read
         again (once per unknown list and cycle)."""

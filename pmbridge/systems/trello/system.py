@@ -13,6 +13,7 @@ the one discovery read of organizations (``cursor=None``, empty scope).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Awaitable, Container, Mapping, Sequence
 from typing import Any
@@ -421,7 +422,13 @@ class TrelloSystem:
         card = await self.client.update_card(id, **params)
         if "list" in values and card.get("idList") == params.get("idList"):
             return card_record(card, values["list"])  # the list's name is the one just sent
-        return await self._card(card)
+        name = self.lists.cached_name(card.get("idBoard") or "", card.get("idList"))
+        if name is not None:
+            return card_record(card, name)
+        # The list did not change and naming it would cost a call: leave it out (partial).
+        record = card_record(card, None)
+        fields = {k: v for k, v in record.fields.items() if k != "list"}
+        return dataclasses.replace(record, fields=fields, partial=True)
 
     async def _current_card(self, id: str) -> Record:
         record = await self.get("card", id)
