@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,20 @@ def load_json(text: str) -> Any:
     """JSON from the store, its object keys interned: a hundred thousand links' bases share
     one copy of each property name instead of holding their own."""
     return json.loads(text, object_pairs_hook=_interned)
+
+
+def _enable_wal(cursor: Any, patience_s: float) -> None:
+    """Switch the file to WAL. The switch needs a lock for which SQLite does not wait (the
+    busy timeout does not apply), so workers opening one new file at once take turns."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def display_url(url: URL | str) -> str:
@@ -106,8 +122,8 @@ def _sqlite_engine(url: URL) -> Engine:
         # Let SQLAlchemy's "begin" below emit BEGIN, not the sqlite3 module's own guesswork.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        _enable_wal(cursor, busy_ms / 1000)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
