@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ from rich.console import Console
 
 from pmbridge.cli.app import sandbox_app
 from pmbridge.sandbox.custompms import DEFAULT_TOKEN, create_app
+from pmbridge.sandbox.server import listening_socket
 
 
 @sandbox_app.command("custompms")
@@ -57,13 +57,7 @@ def sandbox_custompms(
         errors.print("Error: the token must not be empty: pass --token", markup=False)
         raise typer.Exit(2)
     try:
-        # IPPROTO_TCP lets asyncio switch on TCP_NODELAY; listening before the banner is
-        # printed means a client that reads the URL can connect at once.
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
+        sock = listening_socket(host, port)
     except OSError as err:
         errors.print(f"Error: cannot listen on {host}:{port}: {err.strerror}", markup=False)
         raise typer.Exit(2) from None

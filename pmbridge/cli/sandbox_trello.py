@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from pmbridge.cli.app import sandbox_app
+from pmbridge.sandbox.server import listening_socket
 from pmbridge.sandbox.trello.app import create_app
 from pmbridge.sandbox.trello.config import (
     DEMO_KEY,
@@ -107,15 +107,7 @@ def sandbox_trello(
         errors.print(f"Error: {where}: {first['msg']}", markup=False)
         raise typer.Exit(2) from None
     try:
-        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so,
-        # and without it every answer waits ~40 ms for a delayed ACK.
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        # Listen now, so a client started right after the banner queues instead of being
-        # refused while uvicorn is still starting.
-        sock.listen(128)
+        sock = listening_socket(host, port)
     except OSError as err:
         errors.print(f"Error: cannot listen on {host}:{port}: {err.strerror}", markup=False)
         raise typer.Exit(2) from None

@@ -14,6 +14,25 @@ from types import TracebackType
 import uvicorn
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` and already listening (``OSError`` if taken).
+
+    Naming TCP lets asyncio switch off Nagle's algorithm (TCP_NODELAY) on accepted
+    connections; without it every answer waits ~40 ms for a delayed ACK. Listening before a
+    server announces its URL means a client that reads it at once queues, not gets refused.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -33,11 +52,7 @@ class ServerThread:
     ):
         self.app = app
         self.host = host
-        # Naming TCP lets asyncio switch off Nagle's algorithm (TCP_NODELAY) on accepted
-        # connections; without it every answer waits ~40 ms for a delayed ACK.
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, port))
+        self._sock = listening_socket(host, port)
         self.port = int(self._sock.getsockname()[1])
         config = uvicorn.Config(
             app,  # type: ignore[arg-type]
