@@ -37,12 +37,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import console, ok, parser, shape_for, table, write_result
-from bench.memory import MemoryCustompms, MemoryTrello, seed
 from bench.worker import REPO, peak_rss_mb
-from pmbridge.engine.cycle import Engine, SyncOptions
+from pmbridge.engine.run import Engine, SyncOptions
 from pmbridge.engine.state import about_flow
 from pmbridge.flows import load_flows
 from pmbridge.store import open_store
+from pmbridge.systems.memory import MemoryCustompms, MemoryTrello, seed
 
 NAME = "overhead"
 FULL_RECORDS = 100_000

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pmbridge.config import load_settings
-from pmbridge.engine.cycle import CycleStopped, SyncOptions
+from pmbridge.engine.run import CycleStopped, SyncOptions
 from pmbridge.systems.trello import RateLimit, TrelloLimits
 from pmbridge.wiring import open_engine
 

@@ -4,8 +4,8 @@ The command line (``pmbridge``) is the usual way in; this is the library underne
 """
 
 from pmbridge.config import Settings, load_settings
-from pmbridge.engine.cycle import CycleStopped, Engine, SyncOptions
 from pmbridge.engine.report import CycleReport
+from pmbridge.engine.run import CycleStopped, Engine, SyncOptions
 from pmbridge.errors import PmbridgeError
 from pmbridge.flows import FlowFile, load_flows
 from pmbridge.records import Record

@@ -1,6 +1,7 @@
 """The error tree of pmbridge: every error a user can meet, and what to do about it.
 
     PmbridgeError                 base; ``str(err)`` is a complete sentence for a person
+    ├── CycleStopped              a sync cycle stopped early (carries what it had done)
     ├── ConfigError               a bad flow file, config file or setting (names file and line)
     ├── StoreError                the state store cannot be used
     │   └── SchemaVersionError    the store was written by another pmbridge version
@@ -127,3 +128,16 @@ class UnavailableError(RemoteSystemError):
     ):
         self.maybe_applied = maybe_applied
         super().__init__(message, system=system, status=status)
+
+
+class CycleStopped(PmbridgeError):
+    """A cycle stopped before its end because a system stopped it.
+
+    :param cause: the error that stopped it
+    :param report: what the cycle had done until then (a ``CycleReport``)
+    """
+
+    def __init__(self, cause: PmbridgeError, report: object):
+        self.cause = cause
+        self.report = report
+        super().__init__(str(cause))

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from pmbridge.config import Settings
-from pmbridge.engine.cycle import Engine, Progress
+from pmbridge.engine.run import Engine, Progress
 from pmbridge.flows import FlowFile, load_flows
 from pmbridge.store import Store, open_store
 from pmbridge.systems.custompms import CustompmsClient, CustompmsSystem

@@ -15,7 +15,7 @@ from pmbridge.cli.app import app
 from pmbridge.cli.common import EXIT_OK, EXIT_PARTIAL, console, handle_errors, run
 from pmbridge.cli.sync import print_report, run_cycle
 from pmbridge.demo import DemoSystems, demo_systems, seed_sample
-from pmbridge.engine.cycle import SyncOptions
+from pmbridge.engine.run import SyncOptions
 
 
 @app.command()

@@ -24,8 +24,8 @@ from pmbridge.cli.common import (
     run,
     settings_from,
 )
-from pmbridge.engine.cycle import CycleStopped, SyncOptions
 from pmbridge.engine.report import COLUMNS, DIRECTIONS, CycleReport
+from pmbridge.engine.run import CycleStopped, SyncOptions
 from pmbridge.store import open_store
 from pmbridge.wiring import load_flow_file, open_engine
 
@@ -51,6 +51,14 @@ def report_table(report: CycleReport, flows: list[str]) -> Table:
 
 
 def print_report(report: CycleReport, flows: list[str]) -> None:
+    if report.dry_run:
+        console.print(
+            "[bold]The plan[/] (dry run: nothing written)"
+            if report.plan
+            else "The plan is empty: nothing to do."
+        )
+        for flow, line in report.plan:
+            console.print(f"  {flow}: {line}", highlight=False, soft_wrap=True)
     console.print(report_table(report, flows))
     if report.waiting:
         console.print(f"{report.waiting} record(s) wait for their parent to be linked.")

@@ -25,6 +25,8 @@ class CycleReport:
     waiting: int = 0
     dry_run: bool = False
     full: bool = False
+    #: a dry run's plan: one line per action, by flow
+    plan: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, flow: str, direction: Direction, what: str, n: int = 1) -> None:
         self.counts.setdefault((flow, direction), Counter())[what] += n

@@ -15,10 +15,18 @@ from pmbridge.records import Side
 from pmbridge.store import Link, Store
 
 ABOUT_CARD_SUFFIX = ".about_card"
+# The id a dry run gives an object it only planned to create.
+PLANNED = "(new "
+
+
+def planned(id: str) -> bool:
+    """Whether ``id`` stands for an object a dry run only planned to create."""
+    return id.startswith(PLANNED)
 
 
 def about_flow(flow: str) -> str:
-    """The pseudo-flow whose links pair a project with its "About this project" card."""
+    """The pseudo-flow whose links pair a record with its anchor (a project with its
+    "About this project" card)."""
     return flow + ABOUT_CARD_SUFFIX
 
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from pmbridge.errors import ConfigError
 from pmbridge.flows.models import Flow, FlowFile, Property
-from pmbridge.systems.catalog import CATALOG
+from pmbridge.systems.kinds import catalog
 
 Path_ = tuple[str | int, ...]
 
@@ -182,6 +182,7 @@ def _check(flow_file: FlowFile) -> Iterator[tuple[Path_, str]]:
 
 def _check_flow(flow: Flow, at: Path_, earlier: dict[str, Flow]) -> Iterator[tuple[Path_, str]]:
     kinds: dict[str, str] = {"custompms": flow.custompms, "trello": flow.trello}
+    CATALOG = catalog()
     for side, kind in kinds.items():
         if kind not in CATALOG[side]:
             allowed = ", ".join(CATALOG[side])
@@ -197,13 +198,13 @@ def _check_flow(flow: Flow, at: Path_, earlier: dict[str, Flow]) -> Iterator[tup
         pat: Path_ = (*at, "properties", pi)
         for side in ("custompms", "trello"):
             name = getattr(prop, side)
-            catalog = CATALOG[side][kinds[side]]
-            if name not in catalog:
-                allowed = ", ".join(catalog)
+            offered = CATALOG[side][kinds[side]]
+            if name not in offered:
+                allowed = ", ".join(offered)
                 yield (
                     (*pat, side),
                     f"flow '{flow.name}': unknown {_SIDE_NAMES[side]} {kinds[side]} property "
-                    f"'{name}'{_suggest(name, list(catalog))}; allowed: {allowed}",
+                    f"'{name}'{_suggest(name, list(offered))}; allowed: {allowed}",
                 )
                 continue
             if name in seen[side]:
@@ -213,7 +214,7 @@ def _check_flow(flow: Flow, at: Path_, earlier: dict[str, Flow]) -> Iterator[tup
                     "map each property once",
                 )
             seen[side].add(name)
-            value_type, writable = catalog[name]
+            value_type, writable = offered[name]
             if value_type not in _FITS[prop.type]:
                 yield (
                     (*pat, "type"),

@@ -18,8 +18,8 @@ import uvicorn
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
 from pmbridge.config import Settings
-from pmbridge.engine.cycle import CycleStopped, SyncOptions
 from pmbridge.engine.report import CycleReport
+from pmbridge.engine.run import CycleStopped, SyncOptions
 from pmbridge.errors import (
     AuthenticationError,
     ConfigError,

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from pmbridge.config import Settings, load_settings
-from pmbridge.engine.cycle import SyncOptions
 from pmbridge.engine.report import CycleReport
+from pmbridge.engine.run import SyncOptions
 from pmbridge.sandbox.server import ServerThread
 from pmbridge.store import Store, open_store
 from pmbridge.systems.trello import RateLimit, TrelloLimits

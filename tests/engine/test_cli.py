@@ -55,7 +55,12 @@ def test_sync_prints_a_table_per_flow_and_direction_and_the_state_commands_work(
     assert "No dead letters." in invoke(["dead-letters"], env, tmp_path).output
     assert "No conflicts held." in invoke(["conflicts"], env, tmp_path).output
     dry = invoke(["sync", "--dry-run"], env, tmp_path)
-    assert dry.exit_code == 0 and "dry run" in dry.output
+    assert dry.exit_code == 0 and "The plan is empty: nothing to do." in dry.output
+    seed(bridge.pms, tasks=1)
+    dry = invoke(["sync", "--dry-run"], env, tmp_path)
+    assert dry.exit_code == 0 and "The plan (dry run: nothing written)" in dry.output
+    assert "tasks: create on trello: task" in dry.output
+    assert invoke(["links", "tasks", "--json"], env, tmp_path).output.count('"flow"') == 2
 
 
 def test_missing_settings_name_the_environment_variable(tmp_path: Path, monkeypatch):

@@ -267,7 +267,7 @@ def test_a_failed_read_never_turns_into_deletions(bridge: Bridge):
     bridge.trello_app.state.control.set_faults(
         error_rate=1.0, methods=["GET"], path_prefix="/1/boards"
     )
-    from pmbridge.engine.cycle import CycleStopped
+    from pmbridge.errors import CycleStopped
 
     with pytest.raises(CycleStopped, match="Trello"):
         bridge.sync(full=True)

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from pmbridge.engine.cycle import Engine
+from pmbridge.engine.run import Engine
 from pmbridge.errors import AuthenticationError
 from pmbridge.sandbox.trello.webhooks import sign
 from pmbridge.serve import Service

@@ -1,7 +1,9 @@
 """``CustompmsSystem``: the Custompms contract seen as records (``pmbridge.systems.base``).
 
-Kinds ``customer``, ``project``, ``task`` and ``comment``; reads are pages of each
-resource's change feed, which reports deletions itself as tombstones.
+Kinds ``customer``, ``project``, ``task`` and ``comment``; a read walks every page of the
+resource's change feed, which reports deletions itself as tombstones. The feed is global,
+so reads need no scope, and creates are idempotent by key, so an interrupted create is
+repaired by repeating it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any, Literal
 
 from pmbridge.errors import InvalidValueError, NotFoundError
 from pmbridge.records import Record
-from pmbridge.systems.base import Feed, Scope
+from pmbridge.systems.base import CreatedProbe, Feed, Scope
 from pmbridge.systems.custompms.client import CustompmsClient
 from pmbridge.systems.custompms.problems import GoneError
 from pmbridge.systems.custompms.values import resource_of, to_record, to_wire
@@ -21,10 +23,11 @@ class CustompmsSystem:
     """A Custompms server as a ``System``.
 
     :param client: the HTTP client (closed by ``aclose``)
-    :param page_size: feed items per ``read`` (1–1000)
+    :param page_size: feed items per request (1–1000)
     """
 
     name: Literal["custompms"] = "custompms"
+    anchor_kind: str | None = None
 
     def __init__(self, client: CustompmsClient, *, page_size: int = 500):
         if not 1 <= page_size <= 1000:
@@ -42,25 +45,26 @@ class CustompmsSystem:
         """One cheap authenticated read: the first customer of the feed."""
         await self.client.feed("customers", None, 1)
 
+    def scope_kind(self, kind: str) -> str | None:
+        """None: every resource has one global change feed."""
+        resource_of(kind)
+        return None
+
     async def read(self, kind: str, cursor: str | None, scope: Scope = Scope()) -> Feed:
-        """One page of ``kind``'s change feed after ``cursor`` (``None``: from the start)."""
+        """Every page of ``kind``'s change feed after ``cursor`` (``None``: from the start).
+        A page that fails raises, so the caller keeps its cursor and reads it again."""
         resource = resource_of(kind)
-        page = await self.client.feed(resource, cursor, self.page_size)
         records: list[Record] = []
         rejected: list[tuple[str, str]] = []
-        for item in page.items:
-            try:
-                records.append(to_record(kind, item))
-            except (ValueError, TypeError, KeyError) as err:
-                rejected.append((str(item.get("id", "?")), _malformed(kind, err)))
-        return Feed(
-            records=records,
-            cursor=page.next_since,
-            more=page.has_more,
-            complete=True,
-            listed=None,
-            rejected=rejected,
-        )
+        next_cursor = cursor
+        async for page in self.client.iter_feed(resource, cursor, self.page_size):
+            for item in page.items:
+                try:
+                    records.append(to_record(kind, item))
+                except (ValueError, TypeError, KeyError) as err:
+                    rejected.append((str(item.get("id", "?")), _malformed(kind, err)))
+            next_cursor = page.next_since
+        return Feed(records=records, cursor=next_cursor, rejected=rejected)
 
     async def get(self, kind: str, id: str) -> Record | None:
         """The record as stored now; ``None`` when unknown or deleted."""
@@ -88,8 +92,21 @@ class CustompmsSystem:
             return Record(kind=kind, id=gone.id, deleted=True, version=gone.current_version)
         return to_record(kind, item)
 
+    async def find_created(self, kind: str, probe: CreatedProbe) -> Record | None:
+        """None: a create repeated with the same Idempotency-Key returns the first one."""
+        return None
+
+    async def anchor(self, container_kind: str, container: str, name: str) -> tuple[Record, bool]:
+        raise NotImplementedError("Custompms attaches records to their parents directly")
+
     async def update(
-        self, kind: str, id: str, fields: Mapping[str, Any], *, version: str | None = None
+        self,
+        kind: str,
+        id: str,
+        fields: Mapping[str, Any],
+        *,
+        version: str | None = None,
+        known: Mapping[str, Any] | None = None,
     ) -> Record:
         """Change the given properties; ``deleted: False`` among them restores the record
         first (in the same request). With ``version``, only if still current."""

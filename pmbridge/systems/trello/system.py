@@ -16,6 +16,7 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import Awaitable, Container, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from pmbridge.errors import (
@@ -26,7 +27,7 @@ from pmbridge.errors import (
     UnavailableError,
 )
 from pmbridge.records import Record, Side
-from pmbridge.systems.base import Feed, Scope
+from pmbridge.systems.base import CreatedProbe, Feed, Scope
 from pmbridge.systems.trello import cursor as cursors
 from pmbridge.systems.trello.client import BatchItem, TrelloClient, batch_url, segment
 from pmbridge.systems.trello.convert import (
@@ -49,6 +50,17 @@ from pmbridge.systems.trello.lists import BoardLists
 # Workspace and board reads keep no position: each is a fresh read of its scope.
 STATELESS_CURSOR = json.dumps({"v": cursors.VERSION})
 _UNSET = object()
+# Which linked objects scope a read of each kind: Trello has no global feed.
+SCOPE_KINDS = {
+    "organization": "organization",
+    "board": "organization",
+    "card": "board",
+    "comment": "board",
+}
+# Clocks differ between us and Trello; a comment made a little "before" our intent is ours.
+CLOCK_SKEW = timedelta(minutes=5)
+# The fields that identify an object whose create answer was lost (besides a marker).
+_PROBE_FIELDS = ("name", "displayName", "text")
 
 Action = dict[str, Any]
 
@@ -62,6 +74,8 @@ class TrelloSystem:
     """
 
     name: Side = "trello"
+    # Comments on a board go on a card of it: Trello has no comments on boards.
+    anchor_kind: str | None = "card"
 
     def __init__(
         self, client: TrelloClient, *, list_order: Sequence[str] = ("To Do", "Doing", "Done")
@@ -92,6 +106,11 @@ class TrelloSystem:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    def scope_kind(self, kind: str) -> str | None:
+        if kind not in SCOPE_KINDS:
+            raise _unknown_kind(kind)
+        return SCOPE_KINDS[kind]
+
     # -- reading ---------------------------------------------------------------------------
 
     async def read(self, kind: str, cursor: str | None, scope: Scope = Scope()) -> Feed:
@@ -108,7 +127,8 @@ class TrelloSystem:
         raise _unknown_kind(kind)
 
     async def _read_organizations(self, cursor: str | None, ids: list[str]) -> Feed:
-        if cursor is None and not ids:
+        if cursor is None:
+            # A full read discovers every workspace of the member, linked or not.
             orgs = await self.client.get_my_organizations(fields=ORGANIZATION_FIELDS)
             return Feed(
                 [organization_record(org) for org in orgs],
@@ -319,8 +339,62 @@ class TrelloSystem:
             return None
         raise _unknown_kind(kind)
 
+    async def anchor(self, container_kind: str, container: str, name: str) -> tuple[Record, bool]:
+        """A board's card named ``name`` (its "About this project" card), made at the top of
+        the board's first list when it has none."""
+        if container_kind != "board":
+            raise _unknown_kind(container_kind)
+        for card in await self._list_cards(container):
+            if card.fields.get("name") == name:
+                return card, False
+        card = await self.create(
+            "card", {"idBoard": container, "name": name, "pos": "top"}, idempotency_key=""
+        )
+        return card, True
+
+    async def find_created(self, kind: str, probe: CreatedProbe) -> Record | None:
+        """Look in the object's container: an object carrying the probe's marker (a card's
+        backlink footer); else a comment on the card with the same text made since the
+        first attempt; else an object whose identifying fields (name, text) are equal."""
+        if kind == "comment":
+            card = await self.get("card", probe.container) if probe.container else None
+            if card is None:
+                return None
+            scope = Scope((str(card.fields.get("idBoard")),))
+        else:
+            scope = Scope((probe.container,)) if probe.container else Scope()
+        self._clear_feed_cache()
+        feed = await self.read(kind, None, scope)
+        candidates = [r for r in feed.records if not r.deleted]
+        if probe.marker and probe.marker_field:
+            for record in candidates:
+                value = str(record.fields.get(probe.marker_field) or "").rstrip()
+                if value.endswith(probe.marker.strip()):
+                    return record
+            return None
+        identity = {k: v for k, v in probe.fields.items() if k in _PROBE_FIELDS}
+        if kind == "comment":
+            since = probe.since - CLOCK_SKEW if probe.since else None
+            newest_first = sorted(
+                candidates, key=lambda r: r.updated_at or r.fields.get("date") or 0, reverse=True
+            )
+            for record in newest_first:
+                when = record.fields.get("date") or record.updated_at
+                if (
+                    record.fields.get("idCard") == probe.container
+                    and str(record.fields.get("text") or "").strip()
+                    == str(identity.get("text") or "").strip()
+                    and (since is None or when is None or when >= since)
+                ):
+                    return record
+            return None
+        for record in candidates:
+            if identity and all(record.fields.get(k) == v for k, v in identity.items()):
+                return record
+        return None
+
     async def create(self, kind: str, fields: Mapping[str, Any], *, idempotency_key: str) -> Record:
-        # Trello has no idempotency keys; the engine repairs lost answers itself.
+        # Trello has no idempotency keys; lost answers are found again by find_created.
         values = writable_fields(kind, fields) if kind in KINDS else None
         if values is None:
             raise _unknown_kind(kind)
@@ -380,7 +454,13 @@ class TrelloSystem:
             ) from err
 
     async def update(
-        self, kind: str, id: str, fields: Mapping[str, Any], *, version: str | None = None
+        self,
+        kind: str,
+        id: str,
+        fields: Mapping[str, Any],
+        *,
+        version: str | None = None,
+        known: Mapping[str, Any] | None = None,
     ) -> Record:
         # Trello keeps no versions, so ``version`` cannot be checked and is ignored.
         values = writable_fields(kind, fields) if kind in KINDS else None
@@ -393,16 +473,22 @@ class TrelloSystem:
             params = _for_put(values, "name", "desc", "closed", "idOrganization")
             return board_record(await self.client.update_board(id, **params))
         if kind == "card":
-            return await self._update_card(id, values)
+            return await self._update_card(id, values, known or {})
         values.pop("idCard", None)  # a comment cannot move to another card
         text = _required(kind, values, "text")
         return comment_record(await self.client.edit_comment(id, text))
 
-    async def _update_card(self, id: str, values: dict[str, Any]) -> Record:
+    async def _update_card(
+        self, id: str, values: dict[str, Any], known: Mapping[str, Any]
+    ) -> Record:
+        """A card's board and list travel together: a card moving to another board keeps
+        its list's name there, and a card changing list is placed on its own board; what
+        the write does not name comes from ``known``, else from reading the card."""
         params = _for_put(values, "name", "desc", "closed", "due", "start", "dueComplete", "pos")
         target_board = values.get("idBoard")
         if "list" in values or (target_board and "idList" not in values):
-            list_name, board = values.get("list"), target_board
+            list_name = values.get("list") or known.get("list")
+            board = target_board or known.get("idBoard")
             if list_name is None or board is None:
                 # Moving to another board without a list keeps the list's name.
                 current = await self._current_card(id)

@@ -1,0 +1,104 @@
+"""What one cycle carries from step to step: its options, its report, the links, what
+the systems answered, and the bookkeeping of dead letters and held conflicts.
+
+A ``CycleContext`` is made per cycle by ``engine.run`` and handed to the reading, planning
+and executing steps; nothing of a cycle is kept on the ``Engine`` itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pmbridge.engine.report import CycleReport, Direction
+from pmbridge.engine.state import LinkIndex
+from pmbridge.flows.models import FlowFile
+from pmbridge.records import Side
+from pmbridge.store import Intent, Store
+from pmbridge.systems.base import Feed, System
+
+DIRECTION: dict[Side, Direction] = {"trello": "to_trello", "custompms": "to_custompms"}
+OP_SYNC, OP_WAIT, OP_HELD_DELETE = "sync", "wait", "held_delete"
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How to run a cycle.
+
+    :param full: read everything instead of changes (finds what feeds do not show)
+    :param full_every: make every N-th cycle a full one (counted in the store's run log)
+    :param dry_run: plan and report, write nothing anywhere
+    :param flows: only these flows (None: all)
+    :param allow_deletes: let deletions through the circuit breaker
+    :param delete_share: the breaker trips above this share of a flow's links …
+    :param delete_min: … and above this many deletions
+    :param concurrency: records processed at once per flow
+    """
+
+    full: bool = False
+    full_every: int | None = None
+    dry_run: bool = False
+    flows: Sequence[str] | None = None
+    allow_deletes: bool = False
+    delete_share: float = 0.10
+    delete_min: int = 5
+    concurrency: int = 8
+
+
+@dataclass
+class CycleContext:
+    """The state of one cycle (see the module docstring)."""
+
+    flow_file: FlowFile
+    store: Store
+    systems: dict[Side, System]
+    options: SyncOptions
+    report: CycleReport
+    index: LinkIndex
+    custompms_url: str = ""
+    progress: Progress = field(default=lambda flow, done, total: None)
+    reads: dict[tuple[Side, str], Feed] = field(default_factory=dict)
+    cursors: dict[tuple[Side, str], str | None] = field(default_factory=dict)
+    #: records a read of this cycle set aside as malformed
+    rejected: set[tuple[Side, str]] = field(default_factory=set)
+    #: (flow, side, record id, operation) of every dead letter
+    letters: set[tuple[str, str, str, str]] = field(default_factory=set)
+    #: (flow, custompms id, property) of every conflict held for a person
+    held: set[tuple[str, str, str]] = field(default_factory=set)
+    open_intents: dict[str, dict[str, Intent]] = field(default_factory=dict)
+    anchor_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    @property
+    def dry_run(self) -> bool:
+        return self.options.dry_run
+
+    def load(self) -> None:
+        """Read what the cycle needs from the store: links, letters, held conflicts."""
+        self.index.load(self.flow_file.names)
+        self.letters = {
+            (d.flow, d.side, d.record_id, d.operation) for d in self.store.dead_letters()
+        }
+        self.held = {
+            (c.flow, c.custompms_id, c.property) for c in self.store.conflicts(status="held")
+        }
+
+    def dead_letter(self, flow: str, side: Side, record_id: str, op: str, error: str) -> None:
+        if self.dry_run:
+            return
+        self.store.add_dead_letter(flow, side, record_id, op, error, None)
+        self.letters.add((flow, side, record_id, op))
+
+    def clear_letter(self, flow: str, side: str, record_id: str, op: str = OP_SYNC) -> None:
+        key = (flow, side, record_id, op)
+        if key in self.letters and not self.dry_run:
+            self.store.clear_dead_letter(flow, side, record_id, op)
+            self.letters.discard(key)
+
+    def failed(self, flow: str, target: Side, record_id: str, source: Side, error: str) -> None:
+        """A record failed for a reason a person must fix: count it, say it, file it."""
+        self.report.add(flow, DIRECTION[target], "errors")
+        self.report.problem(f"{flow} {source} {record_id}: {error}")
+        self.dead_letter(flow, target, record_id, OP_SYNC, error)

@@ -1,0 +1,168 @@
+"""One sync cycle: read → plan → execute → commit cursors, flow by flow.
+
+For each flow, in reference order (customers, projects, tasks, comments):
+
+1. ``engine.gather`` reads what changed on both sides since the stored cursors (a full
+   listing on ``full``) and pairs records up with their links;
+2. ``engine.plan`` decides, purely, what to do with each record;
+3. ``engine.execute`` carries the plan out, committing each record's outcome as it
+   completes;
+4. a feed's cursor advances once every flow reading that feed is done, so a crash anywhere
+   repeats reads, never loses a change, and repeats no write (a repeated change merges
+   into a no-op against the stored base).
+
+A system that refuses our credentials or cannot be reached stops the cycle at once
+(``CycleStopped``); a record that fails on its own goes to the dead-letter list and the
+cycle goes on. ``--dry-run`` plans and "executes" against nothing: every write answers
+what it would have written, so later flows plan on top of earlier ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pmbridge.engine.context import CycleContext, Progress, SyncOptions
+from pmbridge.engine.execute import Executor
+from pmbridge.engine.gather import gather
+from pmbridge.engine.plan import Breaker, FlowContext, FlowPlan, plan_flow
+from pmbridge.engine.report import CycleReport
+from pmbridge.engine.state import LinkIndex
+from pmbridge.errors import (
+    AuthenticationError,
+    CycleStopped,
+    RateLimitedError,
+    UnavailableError,
+)
+from pmbridge.flows.mapping import FlowMapping
+from pmbridge.flows.models import Flow, FlowFile
+from pmbridge.records import SIDES, Side
+from pmbridge.store import Store
+from pmbridge.systems.base import System
+
+__all__ = ["CycleStopped", "Engine", "Progress", "SyncOptions"]
+
+
+class Engine:
+    """Runs sync cycles between two systems for the flows of a flow file."""
+
+    def __init__(
+        self,
+        flow_file: FlowFile,
+        store: Store,
+        custompms: System,
+        trello: System,
+        *,
+        custompms_url: str = "",
+        progress: Progress | None = None,
+    ):
+        self.flow_file = flow_file
+        self.store = store
+        self.systems: dict[Side, System] = {"custompms": custompms, "trello": trello}
+        self.custompms_url = custompms_url
+        self.progress = progress or (lambda flow, done, total: None)
+
+    def context(self, options: SyncOptions) -> CycleContext:
+        """A fresh cycle context, with links, dead letters and held conflicts loaded."""
+        cycle = CycleContext(
+            flow_file=self.flow_file,
+            store=self.store,
+            systems=self.systems,
+            options=options,
+            report=CycleReport(dry_run=options.dry_run, full=options.full),
+            index=LinkIndex(self.store, write_through=not options.dry_run),
+            custompms_url=self.custompms_url,
+            progress=self.progress,
+        )
+        cycle.load()
+        return cycle
+
+    def flow_context(self, cycle: CycleContext, flow: Flow) -> FlowContext:
+        options = cycle.options
+        return FlowContext(
+            flow=flow,
+            mapping=FlowMapping(flow, cycle.index.resolve, custompms_url=self.custompms_url),
+            links=cycle.index,
+            breaker=Breaker(options.delete_share, options.delete_min, options.allow_deletes),
+            held=frozenset((c, p) for f, c, p in cycle.held if f == flow.name),
+        )
+
+    async def run(self, options: SyncOptions | None = None) -> CycleReport:
+        """Run one cycle. Raises ``CycleStopped`` when a system stops it."""
+        cycle, _ = await self._run(options or SyncOptions())
+        return cycle.report
+
+    async def plan(self, options: SyncOptions | None = None) -> list[FlowPlan]:
+        """A dry run's plans, flow by flow (``pmbridge sync --dry-run`` prints them)."""
+        options = replace(options or SyncOptions(), dry_run=True)
+        _, plans = await self._run(options)
+        return plans
+
+    async def _run(self, options: SyncOptions) -> tuple[CycleContext, list[FlowPlan]]:
+        if not options.full and self._full_is_due(options.full_every):
+            options = replace(options, full=True)
+        cycle = self.context(options)
+        selected = self._selected_flows(options)
+        plans: list[FlowPlan] = []
+        run_id = None if options.dry_run else self.store.start_run()
+        try:
+            for system in self.systems.values():
+                await system.begin_cycle()
+            for flow in selected:
+                plans.append(await self._sync_flow(cycle, flow))
+                self._commit_cursors(cycle, flow, selected)
+        except (AuthenticationError, RateLimitedError, UnavailableError) as err:
+            cycle.report.problem(str(err))
+            if run_id is not None:
+                self.store.finish_run(run_id, "failed", cycle.report.as_json(), error=str(err))
+            raise CycleStopped(err, cycle.report) from err
+        if run_id is not None:
+            self.store.finish_run(run_id, cycle.report.status, cycle.report.as_json())
+        return cycle, plans
+
+    async def _sync_flow(self, cycle: CycleContext, flow: Flow) -> FlowPlan:
+        ctx = self.flow_context(cycle, flow)
+        if not cycle.dry_run:
+            cycle.open_intents[flow.name] = {
+                i.source_id: i for i in self.store.open_intents(flow.name)
+            }
+        items = await gather(cycle, flow, ctx.mapping)
+        plan = plan_flow(ctx, items)
+        if cycle.dry_run:
+            cycle.report.plan.extend((flow.name, a.describe()) for a in plan.actions)
+        await Executor(cycle).run_flow(ctx, plan)
+        return plan
+
+    def _full_is_due(self, every: int | None) -> bool:
+        """Whether none of the last ``every - 1`` runs read everything."""
+        if not every:
+            return False
+        recent = self.store.runs(limit=every - 1) if every > 1 else []
+        return not any((run.summary or {}).get("full") for run in recent)
+
+    def _selected_flows(self, options: SyncOptions) -> list[Flow]:
+        if options.flows is None:
+            return list(self.flow_file.flows)
+        return [f for f in self.flow_file.flows if f.name in set(options.flows)]
+
+    def _commit_cursors(self, cycle: CycleContext, done: Flow, selected: list[Flow]) -> None:
+        """Advance the cursors of feeds that every selected flow reading them has used."""
+        if cycle.dry_run:
+            return
+        position = selected.index(done)
+        names = {f.name for f in selected}
+        for side in SIDES:
+            kind = getattr(done, side)
+            readers = [f for f in self.flow_file.flows if getattr(f, side) == kind]
+            if any(f.name not in names for f in readers):
+                continue  # a flow left out of this run still needs these changes
+            if any(selected.index(f) > position for f in readers):
+                continue
+            cursor = cycle.cursors.get((side, kind))
+            if cursor is not None:
+                self.store.set_cursor(side, kind, cursor)
+
+    async def resolve_conflict(self, conflict_id: int, take: Side) -> str:
+        """Settle a conflict (see ``engine.resolve``); returns a sentence saying what was done."""
+        from pmbridge.engine.resolve import resolve_conflict
+
+        return await resolve_conflict(self, conflict_id, take)

@@ -1,0 +1,24 @@
+"""The kinds every connected system offers to map, as each connector declares them.
+
+Each connector package has a ``kinds`` module with ``KINDS``: kind → property →
+(value type, writable). The flow loader checks a flow file against ``catalog()``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Literal
+
+ValueType = Literal["string", "text", "url", "boolean", "number", "instant", "id"]
+Kinds = dict[str, dict[str, tuple[ValueType, bool]]]
+
+# Side → the module declaring that connector's kinds.
+CONNECTORS = {
+    "custompms": "pmbridge.systems.custompms.kinds",
+    "trello": "pmbridge.systems.trello.kinds",
+}
+
+
+def catalog() -> dict[str, Kinds]:
+    """Every connector's kinds, by side."""
+    return {side: importlib.import_module(module).KINDS for side, module in CONNECTORS.items()}
