@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pmbridge.engine.merge import Base, ConflictNote
-from pmbridge.records import Record, Side
+from pmbridge.records import Record, Side, other_side
 from pmbridge.store import Link
 
 
@@ -117,37 +117,38 @@ class Unlink:
         return f"unlink custompms {self.link.custompms_id} / trello {self.link.trello_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class Archive:
-    """``deleted_on`` deleted its object; archive the linked one on the other side."""
-
-    flow: str
-    link: Link
-    deleted_on: Side
-    base: Base
-
-    @property
-    def target(self) -> Side:
-        return "trello" if self.deleted_on == "custompms" else "custompms"
-
-    def describe(self) -> str:
-        return f"archive on {self.target} (deleted on {self.deleted_on}): {_ids(self.link)}"
-
-
-@dataclass(frozen=True, slots=True)
-class Delete:
-    """``deleted_on`` deleted its object; delete the linked one on the other side."""
+@dataclass(frozen=True)
+class _Removal:
+    """``deleted_on`` deleted its object; the linked one on the other side follows."""
 
     flow: str
     link: Link
     deleted_on: Side
 
+    verb = "remove"
+
     @property
     def target(self) -> Side:
-        return "trello" if self.deleted_on == "custompms" else "custompms"
+        return other_side(self.deleted_on)
 
     def describe(self) -> str:
-        return f"delete on {self.target} (deleted on {self.deleted_on}): {_ids(self.link)}"
+        return f"{self.verb} on {self.target} (deleted on {self.deleted_on}): {_ids(self.link)}"
+
+
+@dataclass(frozen=True)
+class Archive(_Removal):
+    """Archive the linked object; ``base`` is the pair's base, kept with the mark."""
+
+    base: Base = field(default_factory=Base)
+
+    verb = "archive"
+
+
+@dataclass(frozen=True)
+class Delete(_Removal):
+    """Delete the linked object."""
+
+    verb = "delete"
 
 
 @dataclass(frozen=True, slots=True)
