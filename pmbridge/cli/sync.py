@@ -27,6 +27,7 @@ from pmbridge.cli.common import (
 from pmbridge.engine.report import COLUMNS, DIRECTIONS, CycleReport
 from pmbridge.engine.run import CycleStopped, SyncOptions
 from pmbridge.store import open_store
+from pmbridge.store.rows import OPEN_CONFLICT_STATUSES
 from pmbridge.wiring import load_flow_file, open_engine
 
 DIRECTION_LABEL = {"to_trello": "→ Trello", "to_custompms": "→ Custompms"}
@@ -60,6 +61,11 @@ def print_report(report: CycleReport, flows: list[str]) -> None:
         for flow, line in report.plan:
             console.print(f"  {flow}: {line}", highlight=False, soft_wrap=True)
     console.print(report_table(report, flows))
+    if report.count("conflicts"):
+        console.print(
+            f"{report.count('conflicts')} conflict(s): see `pmbridge conflicts` for the "
+            "values that lost; `pmbridge conflicts resolve ID --take SIDE` applies one."
+        )
     if report.waiting:
         console.print(f"{report.waiting} record(s) wait for their parent to be linked.")
     for problem in report.problems:
@@ -236,12 +242,13 @@ def conflicts(
     all_: Annotated[bool, typer.Option("--all", help="Also those already settled.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """List conflicts held for a person (and, with --all, those a policy settled)."""
+    """List the conflicts a person has not settled: held ones, and ones a policy decided
+    (with the value that lost, which `resolve` can still apply). --all: every one."""
     if ctx.invoked_subcommand is not None:
         return
     settings = settings_from(config)
     with open_store(settings.database_url) as store:
-        rows = store.conflicts() if all_ else store.conflicts(status="held")
+        rows = store.conflicts() if all_ else store.conflicts(status=OPEN_CONFLICT_STATUSES)
         table = Table()
         for column in (
             "id",
@@ -252,9 +259,14 @@ def conflicts(
             "trello",
             "status",
             "kept",
+            "lost",
         ):
             table.add_column(column)
         for c in rows:
+            kept = c.resolution or c.winner
+            lost = ""
+            if kept is not None and c.status != "dismissed":
+                lost = _show(c.trello_value if kept == "custompms" else c.custompms_value)
             table.add_row(
                 str(c.id),
                 c.flow,
@@ -263,11 +275,12 @@ def conflicts(
                 _show(c.custompms_value),
                 _show(c.trello_value),
                 c.status or "",
-                c.resolution or c.winner or "",
+                kept or "",
+                lost,
             )
         console.print(table)
         if not rows:
-            console.print("No conflicts held." if not all_ else "No conflicts.")
+            console.print("No open conflicts." if not all_ else "No conflicts.")
 
 
 @conflicts_app.command("resolve")
@@ -278,10 +291,20 @@ def conflicts_resolve(
         Literal["custompms", "trello"],
         typer.Option("--take", help="The side whose value to keep; it is written to the other."),
     ],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write even though a side changed the property since the conflict was logged.",
+        ),
+    ] = False,
     config: ConfigOption = None,
     flows: FlowsOption = None,
 ) -> None:
     """Settle a conflict by taking one side's value and writing it to the other side.
+
+    Nothing is written when either side changed the property since the conflict was logged
+    (it shows the current values); --force writes anyway.
 
     Example: pmbridge conflicts resolve 3 --take trello
     """
@@ -289,9 +312,25 @@ def conflicts_resolve(
 
     async def resolve() -> str:
         async with open_engine(settings) as runtime:
-            return await runtime.engine.resolve_conflict(conflict_id, take)
+            return await runtime.engine.resolve_conflict(conflict_id, take, force=force)
 
     console.print(run(resolve()))
+
+
+@conflicts_app.command("dismiss")
+@handle_errors
+def conflicts_dismiss(
+    conflict_id: Annotated[int, typer.Argument(help="The conflict's id (see pmbridge conflicts).")],
+    config: ConfigOption = None,
+) -> None:
+    """Keep things as they are: the conflict leaves the list of open ones; nothing is written.
+
+    Example: pmbridge conflicts dismiss 3
+    """
+    settings = settings_from(config)
+    with open_store(settings.database_url) as store:
+        store.dismiss_conflict(conflict_id)
+    console.print(f"Conflict {conflict_id} dismissed; nothing was written.")
 
 
 @app.command("dead-letters")

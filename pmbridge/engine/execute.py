@@ -174,7 +174,7 @@ class Executor:
             created = await system.find_created(kind, probe_of(mapping, intent.payload))
         if created is None:
             try:
-                created = await self._write(target, kind, "create", None, fields, key=key)
+                created = await self.write(target, kind, "create", None, fields, key=key)
             except UnavailableError as err:
                 if not err.maybe_applied or intent is None:
                     raise
@@ -211,7 +211,7 @@ class Executor:
     async def _ensure_footer(self, ctx: FlowContext, link: Link, t: Record) -> None:
         fields = ctx.mapping.with_footer(t.fields, link.custompms_id)
         if fields:
-            await self._write(
+            await self.write(
                 "trello", ctx.mapping.kind("trello"), "update", link.trello_id, fields
             )
 
@@ -259,7 +259,7 @@ class Executor:
         cycle, flow, mapping = self.cycle, ctx.flow, ctx.mapping
         link = action.link
         if action.restore == "custompms":
-            restored = await self._write(
+            restored = await self.write(
                 "custompms", flow.custompms, "update", link.custompms_id, {"deleted": False}
             )
             cycle.report.add(flow.name, "to_custompms", "created")
@@ -273,7 +273,7 @@ class Executor:
         try:
             if action.to_custompms:
                 fields = mapping.write_fields("custompms", action.to_custompms)
-                written = await self._write(
+                written = await self.write(
                     "custompms",
                     flow.custompms,
                     "update",
@@ -289,7 +289,7 @@ class Executor:
                 fields = mapping.write_fields(
                     "trello", action.to_trello, custompms_id=link.custompms_id
                 )
-                written_trello = await self._write(
+                written_trello = await self.write(
                     "trello",
                     flow.trello,
                     "update",
@@ -395,13 +395,13 @@ class Executor:
         target_id = link.trello_id if target == "trello" else link.custompms_id
         try:
             if isinstance(action, Delete):
-                await self._write(target, ctx.mapping.kind(target), "delete", target_id, {})
+                await self.write(target, ctx.mapping.kind(target), "delete", target_id, {})
                 cycle.index.remove(flow.name, link.custompms_id)
             else:
                 assert flow.archive is not None
                 prop = flow.property(flow.archive.custompms)
                 fields = ctx.mapping.write_fields(target, {prop.key: True})
-                await self._write(target, ctx.mapping.kind(target), "update", target_id, fields)
+                await self.write(target, ctx.mapping.kind(target), "update", target_id, fields)
                 # Both bases say "archived": if the deleted record comes back (restored by a
                 # person), its un-archived state is a change that re-opens the other side.
                 base = action.base
@@ -435,7 +435,7 @@ class Executor:
                 cycle.store.complete_intent(intent.id, result)
                 intents.pop(source_id, None)
 
-    async def _write(
+    async def write(
         self,
         side: Side,
         kind: str,

@@ -161,8 +161,8 @@ class Engine:
             if cursor is not None:
                 self.store.set_cursor(side, kind, cursor)
 
-    async def resolve_conflict(self, conflict_id: int, take: Side) -> str:
+    async def resolve_conflict(self, conflict_id: int, take: Side, *, force: bool = False) -> str:
         """Settle a conflict (see ``engine.resolve``); returns a sentence saying what was done."""
         from pmbridge.engine.resolve import resolve_conflict
 
-        return await resolve_conflict(self, conflict_id, take)
+        return await resolve_conflict(self, conflict_id, take, force=force)

@@ -13,9 +13,17 @@ from typing import Any, Literal
 
 from pmbridge.records import Side
 
-ConflictStatus = Literal["resolved_by_policy", "held", "resolved"]
+ConflictStatus = Literal["resolved_by_policy", "held", "resolved", "dismissed"]
 RunStatus = Literal["running", "ok", "failed", "partial"]
-CONFLICT_STATUSES: tuple[ConflictStatus, ...] = ("resolved_by_policy", "held", "resolved")
+CONFLICT_STATUSES: tuple[ConflictStatus, ...] = (
+    "resolved_by_policy",
+    "held",
+    "resolved",
+    "dismissed",
+)
+# Conflicts a person has not settled yet: held ones, and ones a policy decided whose losing
+# value may still be wanted.
+OPEN_CONFLICT_STATUSES: tuple[ConflictStatus, ...] = ("held", "resolved_by_policy")
 RUN_END_STATUSES: tuple[RunStatus, ...] = ("ok", "failed", "partial")
 
 

@@ -347,13 +347,20 @@ class _Operations:
         statement = schema.conflicts.insert().values(**values).returning(schema.conflicts.c.id)
         return self._run(lambda conn: conn.execute(statement).scalar_one())
 
-    def conflicts(self, status: str | None = None, *, flow: str | None = None) -> list[Conflict]:
-        """Logged conflicts, oldest first, optionally only those with ``status``/``flow``."""
-        if status is not None and status not in CONFLICT_STATUSES:
-            raise ValueError(f"conflict status must be one of {CONFLICT_STATUSES}, not {status!r}")
+    def conflicts(
+        self, status: str | tuple[str, ...] | None = None, *, flow: str | None = None
+    ) -> list[Conflict]:
+        """Logged conflicts, oldest first, optionally only those with ``status`` (one or a
+        tuple of them) and ``flow``."""
+        statuses = (status,) if isinstance(status, str) else status
+        for one in statuses or ():
+            if one not in CONFLICT_STATUSES:
+                raise ValueError(
+                    f"conflict status must be one of {CONFLICT_STATUSES}, not {one!r}"
+                )
         query = select(schema.conflicts).order_by(schema.conflicts.c.id)
-        if status is not None:
-            query = query.where(schema.conflicts.c.status == status)
+        if statuses is not None:
+            query = query.where(schema.conflicts.c.status.in_(statuses))
         if flow is not None:
             query = query.where(schema.conflicts.c.flow == flow)
         return [_conflict(row) for row in self._run(lambda conn: conn.execute(query).all())]
@@ -389,6 +396,28 @@ class _Operations:
                 f"conflict {conflict_id} was already resolved: {current.resolution}'s value "
                 f"was taken at {current.resolved_at.isoformat()}"
             )
+
+        return self._run(operation)
+
+    def dismiss_conflict(self, conflict_id: int) -> Conflict:
+        """Record that a person looked at a conflict and keeps things as they are."""
+        c = schema.conflicts.c
+
+        def operation(conn: Connection) -> Conflict:
+            row = conn.execute(
+                schema.conflicts.update()
+                .where(c.id == conflict_id, c.status.in_(("held", "resolved_by_policy")))
+                .values(status="dismissed", resolved_at=_now())
+                .returning(*schema.conflicts.c)
+            ).one_or_none()
+            if row is not None:
+                return _conflict(row)
+            current = conn.execute(
+                select(schema.conflicts).where(c.id == conflict_id)
+            ).one_or_none()
+            if current is None:
+                raise StoreError(f"there is no conflict {conflict_id}; see `pmbridge conflicts`")
+            raise StoreError(f"conflict {conflict_id} is already {current.status}")
 
         return self._run(operation)
 

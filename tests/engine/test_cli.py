@@ -53,7 +53,7 @@ def test_sync_prints_a_table_per_flow_and_direction_and_the_state_commands_work(
     links = invoke(["links", "tasks", "--json"], env, tmp_path)
     assert links.exit_code == 0 and links.output.count('"flow": "tasks"') == 2
     assert "No dead letters." in invoke(["dead-letters"], env, tmp_path).output
-    assert "No conflicts held." in invoke(["conflicts"], env, tmp_path).output
+    assert "No open conflicts." in invoke(["conflicts"], env, tmp_path).output
     dry = invoke(["sync", "--dry-run"], env, tmp_path)
     assert dry.exit_code == 0 and "The plan is empty: nothing to do." in dry.output
     seed(bridge.pms, tasks=1)
