@@ -12,6 +12,7 @@ import asyncio
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from pmbridge.sandbox.server import ServerThread
 from pmbridge.store import Store, open_store
 from pmbridge.systems.trello import RateLimit, TrelloLimits
 from pmbridge.wiring import open_engine
+from tests.fixtures.database import BACKENDS, empty_database_url
 
 # The test sandboxes run without rate limits, so the client need not keep to Trello's.
 UNLIMITED = TrelloLimits(
@@ -156,6 +158,18 @@ class Bridge:
         return boards[0]
 
 
+@pytest.fixture(params=["sqlite"])
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """The state store under ``bridge``: SQLite. A test whose store behaviour differs on
+    PostgreSQL (journal, crash repair, JSON values) says so with ``on_both_stores``."""
+    return str(request.param)
+
+
+# Runs the marked test once on SQLite and once on PostgreSQL (skipped, with the reason,
+# when no PostgreSQL answers at 127.0.0.1:5432).
+on_both_stores = pytest.mark.parametrize("store_backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
 def bridge(
     trello_app: Any,
@@ -164,10 +178,31 @@ def bridge(
     custompms_app: Any,
     custompms_server: ServerThread,
     custompms_token: str,
-    database_url: str,
+    store_backend: str,
+    tmp_path: Path,
 ) -> Iterator[Bridge]:
-    """Both sandboxes and a state store; runs once on SQLite and once on PostgreSQL (skipped,
-    with the reason, when no PostgreSQL answers at 127.0.0.1:5432)."""
+    """Both sandboxes and a state store (see ``store_backend``)."""
+    with empty_database_url(store_backend, tmp_path) as database_url:
+        yield _bridge(
+            trello_app,
+            trello_server,
+            trello_auth,
+            custompms_app,
+            custompms_server,
+            custompms_token,
+            database_url,
+        )
+
+
+def _bridge(
+    trello_app: Any,
+    trello_server: ServerThread,
+    trello_auth: dict[str, str],
+    custompms_app: Any,
+    custompms_server: ServerThread,
+    custompms_token: str,
+    database_url: str,
+) -> Bridge:
     settings = load_settings(
         None,
         trello_url=trello_server.url + "/1",
@@ -177,7 +212,7 @@ def bridge(
         custompms_token=custompms_token,
         database_url=database_url,
     )
-    yield Bridge(
+    return Bridge(
         settings,
         Pms(custompms_server, custompms_token),
         TrelloUser(trello_server, trello_auth),

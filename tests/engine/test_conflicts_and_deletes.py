@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.engine.conftest import Bridge, seed
+from tests.engine.conftest import Bridge, on_both_stores, seed
 
 
 def card_named(bridge: Bridge, name: str) -> dict:
@@ -29,6 +29,7 @@ def test_edits_to_different_properties_of_one_task_both_arrive(bridge: Bridge):
     assert card["name"] == "Edited on Trello" and card["desc"].startswith("Edited in PMS\n\n---")
 
 
+@on_both_stores
 def test_same_property_edited_on_both_sides_newest_wins_and_loser_is_logged(bridge: Bridge):
     data = seed(bridge.pms, tasks=1, comments=False)
     bridge.sync()
@@ -138,6 +139,7 @@ def test_comment_edits_on_trello_are_found_by_a_full_read(bridge: Bridge):
     assert "On Task 0 (edited)" in {c["text"] for c in bridge.pms.all("comments")}
 
 
+@on_both_stores
 def test_circuit_breaker_holds_a_mass_delete_until_allowed(bridge: Bridge):
     data = seed(bridge.pms, tasks=8, comments=False)
     bridge.sync()

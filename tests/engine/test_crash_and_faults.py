@@ -9,7 +9,7 @@ import sys
 import time
 from collections import Counter
 
-from tests.engine.conftest import Bridge, seed
+from tests.engine.conftest import Bridge, on_both_stores, seed
 
 
 def cards_by_name(bridge: Bridge) -> Counter[str]:
@@ -36,6 +36,7 @@ def assert_everything_once_and_equal(bridge: Bridge, titles: list[str]) -> None:
         assert card["desc"].startswith(task["description"])
 
 
+@on_both_stores
 def test_a_lost_create_answer_is_repaired_without_a_second_card(bridge: Bridge):
     data = seed(bridge.pms, tasks=3, comments=False)
     bridge.sync(flows=["customers", "projects"])
@@ -49,6 +50,7 @@ def test_a_lost_create_answer_is_repaired_without_a_second_card(bridge: Bridge):
     assert_everything_once_and_equal(bridge, [t["title"] for t in data["tasks"]])
 
 
+@on_both_stores
 def test_a_lost_custompms_create_answer_is_repaired_by_idempotency_key(bridge: Bridge):
     seed(bridge.pms, tasks=0, comments=False)
     bridge.sync()
@@ -66,6 +68,7 @@ def test_a_lost_custompms_create_answer_is_repaired_by_idempotency_key(bridge: B
     assert_everything_once_and_equal(bridge, [f"Card {i}" for i in range(3)])
 
 
+@on_both_stores
 def test_sigkill_between_remote_create_and_link_commit(bridge: Bridge, tmp_path):
     data = seed(bridge.pms, tasks=6, comments=False)
     bridge.sync(flows=["customers", "projects"])

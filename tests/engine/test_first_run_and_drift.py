@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.engine.conftest import Bridge, seed
+from tests.engine.conftest import Bridge, on_both_stores, seed
 
 
+@on_both_stores
 def test_first_run_links_existing_objects_by_match_key_without_duplicates(bridge: Bridge):
     data = seed(bridge.pms, tasks=2, comments=False)
     # The same customer, project and one task already exist on Trello, made by hand.

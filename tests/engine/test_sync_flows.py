@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from tests.engine.conftest import Bridge, seed
+from tests.engine.conftest import Bridge, on_both_stores, seed
 
 
 def by_name(items: list[dict], key: str = "name") -> dict[str, dict]:
     return {item[key]: item for item in items}
 
 
+@on_both_stores
 def test_first_sync_creates_workspace_board_cards_and_comments(bridge: Bridge):
     data = seed(bridge.pms, tasks=2)
     report = bridge.sync()
@@ -37,6 +38,7 @@ def test_first_sync_creates_workspace_board_cards_and_comments(bridge: Bridge):
     assert report.count("created") == 1 + 1 + 2 + 3 + 1  # org, board, cards, comments, about card
 
 
+@on_both_stores
 def test_an_idle_second_cycle_writes_nothing_anywhere(bridge: Bridge):
     seed(bridge.pms, tasks=3)
     bridge.sync()
