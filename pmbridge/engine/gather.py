@@ -96,7 +96,7 @@ def scope_of(cycle: CycleContext, side: Side, kind: str) -> Scope:
             known.update(_id(link, side) for link in cycle.index.links(flow.name))
         if kind == system.anchor_kind:
             known.update(_id(link, side) for link in cycle.index.links(about_flow(flow.name)))
-    return Scope(tuple(containers), known=frozenset(known))
+    return Scope(tuple(containers), known=frozenset(known), full=cycle.options.full)
 
 
 def _id(link: Any, side: Side) -> str:
@@ -108,7 +108,7 @@ async def read(cycle: CycleContext, side: Side, kind: str) -> Feed:
     key = (side, kind)
     if key in cycle.reads:
         return cycle.reads[key]
-    stored = None if cycle.options.full else cycle.store.get_cursor(side, kind)
+    stored = cycle.store.get_cursor(side, kind)
     feed = await cycle.systems[side].read(kind, stored, scope_of(cycle, side, kind))
     cycle.reads[key] = feed
     cycle.cursors[key] = feed.cursor

@@ -32,11 +32,17 @@ class Scope:
     workspaces for boards, boards for cards and comments); a system with a global feed
     ignores them. ``known`` holds ids the caller already keeps a base for (its linked
     objects): for those a connector may answer with a partial record built from its
-    activity feed instead of fetching the object, since the caller can fill in the rest.
+    activity feed instead of fetching the object, since the caller can fill in the rest;
+    and a value the system changes by itself without recording a change (Trello renumbering
+    the ``pos`` of a card's siblings) is left out of their full listings, so it is never
+    taken for a person's edit.
     """
 
     containers: Sequence[str] = ()
     known: Container[str] = frozenset()
+    #: a reconciliation: list everything in scope, besides reading what changed since the
+    #: cursor (a system with a global feed reads it from the start)
+    full: bool = False
 
 
 @dataclass(frozen=True, slots=True)

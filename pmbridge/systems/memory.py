@@ -162,7 +162,7 @@ class MemoryCustompms:
         return None
 
     async def read(self, kind: str, cursor: str | None, scope: Scope = Scope()) -> Feed:
-        changed = self.changes.since(kind, cursor)
+        changed = self.changes.since(kind, None if scope.full else cursor)
         records = self.records[kind]
         chosen = list(records.values()) if changed is None else [records[i] for i in changed]
         return Feed(chosen, str(self.changes.step))
@@ -315,9 +315,9 @@ class MemoryTrello:
 
     async def read(self, kind: str, cursor: str | None, scope: Scope = Scope()) -> Feed:
         containers = set(scope.containers)
-        if kind == "organization" and cursor is None:
+        if kind == "organization" and (cursor is None or scope.full):
             containers = set()  # a full read discovers every workspace
-        changed = self.changes.since(kind, cursor)
+        changed = self.changes.since(kind, None if scope.full else cursor)
         records = self.records[kind]
         if changed is None:
             chosen: Any = (r for r in records.values() if not r.deleted)

@@ -50,6 +50,45 @@ def test_an_idle_second_cycle_writes_nothing_anywhere(bridge: Bridge):
     assert report.writes == 0
 
 
+def test_after_the_demos_moves_no_sync_writes_anything_even_a_full_one(bridge: Bridge):
+    """The demo's path: a person moves a card to another list on Trello and pmbridge moves
+    another (a status edited in Custompms). Trello renumbers the siblings in those lists
+    without recording an action; that is no one's edit, so nothing is written after."""
+    data = seed(bridge.pms, tasks=4, comments=False)
+    for task in data["tasks"][2:]:
+        bridge.pms.update("tasks", task["id"], status="in_progress")
+    bridge.sync()
+    board = bridge.only_board()
+    lists = {name: id for id, name in bridge.trello.lists(board["id"]).items()}
+    cards = {c["name"]: c for c in bridge.trello.cards(board["id"])}
+    bridge.trello.call("PUT", f"/cards/{cards['Task 0']['id']}", idList=lists["Doing"])
+    bridge.pms.update("tasks", data["tasks"][1]["id"], status="in_progress")
+    bridge.sync()
+    renumbered = {c["name"]: c["pos"] for c in bridge.trello.cards(board["id"])}
+    assert any(renumbered[n] != cards[n]["pos"] for n in ("Task 2", "Task 3")), renumbered
+    bridge.reset_counts()
+
+    assert bridge.sync().writes == 0
+    assert bridge.sync(full=True).writes == 0
+    counts = bridge.counts()
+    assert counts["trello"]["writes"] == counts["custompms"]["writes"] == 0
+
+
+def test_a_card_a_person_drags_carries_its_position_to_custompms_even_on_a_full_read(
+    bridge: Bridge,
+):
+    data = seed(bridge.pms, tasks=2, comments=False)
+    bridge.sync()
+    board = bridge.only_board()
+    card = next(c for c in bridge.trello.cards(board["id"]) if c["name"] == "Task 1")
+    bridge.trello.call("PUT", f"/cards/{card['id']}", pos="top")
+    moved = bridge.trello.call("GET", f"/cards/{card['id']}")["pos"]
+
+    bridge.sync(full=True)
+
+    assert bridge.pms.get("tasks", data["tasks"][1]["id"])["position"] == moved
+
+
 def test_edits_on_trello_reach_custompms(bridge: Bridge):
     data = seed(bridge.pms, tasks=1, comments=False)
     bridge.sync()

@@ -54,6 +54,8 @@ class CustompmsSystem:
         """Every page of ``kind``'s change feed after ``cursor`` (``None``: from the start).
         A page that fails raises, so the caller keeps its cursor and reads it again."""
         resource = resource_of(kind)
+        if scope.full:
+            cursor = None  # a reconciliation reads the whole feed
         records: list[Record] = []
         rejected: list[tuple[str, str]] = []
         next_cursor = cursor

@@ -116,14 +116,16 @@ class TrelloSystem:
     async def read(self, kind: str, cursor: str | None, scope: Scope = Scope()) -> Feed:
         containers = list(dict.fromkeys(scope.containers))
         if kind == "organization":
-            return await self._read_organizations(cursor, containers)
+            return await self._read_organizations(None if scope.full else cursor, containers)
         if kind == "board":
             return await self._read_boards(containers)
         if kind in ("card", "comment"):
             if cursor != self._feed_cursor:
                 self._clear_feed_cache()
                 self._feed_cursor = cursor
-            return await self._read_board_feeds(kind, cursor, containers, scope.known)
+            return await self._read_board_feeds(
+                kind, cursor, containers, scope.known, full=scope.full
+            )
         raise _unknown_kind(kind)
 
     async def _read_organizations(self, cursor: str | None, ids: list[str]) -> Feed:
@@ -176,10 +178,18 @@ class TrelloSystem:
         return Feed(records, cursor=STATELESS_CURSOR, complete=complete, listed=frozenset(listed))
 
     async def _read_board_feeds(
-        self, kind: str, cursor: str | None, boards: list[str], known: Container[str]
+        self,
+        kind: str,
+        cursor: str | None,
+        boards: list[str],
+        known: Container[str],
+        *,
+        full: bool = False,
     ) -> Feed:
         positions = cursors.parse(cursor)
-        reads = await asyncio.gather(*(self._read_board(b, positions.get(b)) for b in boards))
+        reads = await asyncio.gather(
+            *(self._read_board(b, positions.get(b), full) for b in boards)
+        )
         next_positions: dict[str, BoardPosition] = {}
         fresh: list[Action] = []
         listed: set[str] = set()
@@ -207,14 +217,16 @@ class TrelloSystem:
         )
 
     async def _read_board(
-        self, board: str, position: BoardPosition | None
+        self, board: str, position: BoardPosition | None, full: bool = False
     ) -> tuple[BoardPosition | None, list[Action], bool]:
-        """(next position, unseen actions, needs a full listing) for one board."""
+        """(next position, unseen actions, needs a full listing) for one board. A full read
+        of a board read before also reads its actions since: they tell a person's edits
+        (a card dragged: ``pos``) from what Trello changed by itself."""
         try:
             if position is None:
                 return cursors.start_position(await self._newest_action(board)), [], True
             actions = cursors.unseen(position, await self._actions_since(board, position))
-            return cursors.advance(position, actions), actions, False
+            return cursors.advance(position, actions), actions, full
         except NotFoundError:
             # The board is gone or hidden from the token: nothing can be said about it, and
             # should it come back it is listed in full again.
@@ -249,7 +261,7 @@ class TrelloSystem:
         listed |= relist
         by_id: dict[str, Record] = {}
         for records in await asyncio.gather(*(self._list_cards(b) for b in sorted(listed))):
-            by_id.update((r.id, r) for r in records)
+            by_id.update((r.id, _without_renumbering(r, known)) for r in records)
         to_fetch = [
             c.id
             for c in changes.values()
@@ -269,11 +281,14 @@ class TrelloSystem:
         if full is not None:
             if full.deleted:
                 return full
+            # What the listing left out (a known card's ``pos``), the actions may tell.
+            missing = {k: v for k, v in change.fields.items() if k not in full.fields}
             return Record(
                 kind="card",
                 id=full.id,
-                fields=full.fields,
+                fields={**full.fields, **missing},
                 updated_at=full.updated_at,
+                partial=full.partial and "pos" not in missing,
                 changed_at={**full.changed_at, **change.changed_at},
             )
         if not change.fields:
@@ -535,6 +550,16 @@ class TrelloSystem:
             await deletes[kind](id)
         except NotFoundError:
             pass  # already gone
+
+
+def _without_renumbering(record: Record, known: Container[str]) -> Record:
+    """A listed card the caller knows, without its ``pos``: Trello renumbers siblings'
+    positions by itself (no action records it), so only an ``updateCard`` action may say
+    that a person moved the card."""
+    if record.id not in known or record.deleted or "pos" not in record.fields:
+        return record
+    fields = {k: v for k, v in record.fields.items() if k != "pos"}
+    return dataclasses.replace(record, fields=fields, partial=True)
 
 
 def _given(values: Mapping[str, Any], *names: str) -> dict[str, Any]:
