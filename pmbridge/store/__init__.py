@@ -9,7 +9,8 @@ conflicts, dead letters and run history, in SQLite (embedded) or PostgreSQL (sha
 """
 
 from pmbridge.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migrations
-from pmbridge.store.rows import Conflict, DeadLetter, Intent, Link, Run
+from pmbridge.store.processes import RUN_LEASE_S, SYNC_LEASE, LeaseHeldError, Owner
+from pmbridge.store.rows import Conflict, DeadLetter, Intent, Lease, Link, Registration, Run
 from pmbridge.store.store import (
     DuplicateIntentError,
     LinkConflictError,
@@ -20,14 +21,20 @@ from pmbridge.store.store import (
 
 __all__ = [
     "MIGRATIONS",
+    "RUN_LEASE_S",
     "SCHEMA_VERSION",
+    "SYNC_LEASE",
     "Conflict",
     "DeadLetter",
     "DuplicateIntentError",
     "Intent",
+    "Lease",
+    "LeaseHeldError",
     "Link",
     "LinkConflictError",
     "Migrations",
+    "Owner",
+    "Registration",
     "Run",
     "Store",
     "Transaction",
