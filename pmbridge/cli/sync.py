@@ -3,7 +3,11 @@ conflicts, dead-letters."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import signal
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import typer
@@ -26,7 +30,9 @@ from pmbridge.cli.common import (
 )
 from pmbridge.engine.cycle import CycleStopped, SyncOptions
 from pmbridge.engine.report import COLUMNS, DIRECTIONS, CycleReport
-from pmbridge.store import open_store
+from pmbridge.store import LeaseHeldError, open_store
+from pmbridge.store.guard import guard_cycle
+from pmbridge.systems.trello import TrelloLimits
 from pmbridge.wiring import load_flow_file, open_engine
 
 DIRECTION_LABEL = {"to_trello": "→ Trello", "to_custompms": "→ Custompms"}
@@ -113,9 +119,13 @@ def sync(
     raise typer.Exit(EXIT_OK if report.status == "ok" else EXIT_PARTIAL)
 
 
-async def run_cycle(settings: Any, options: SyncOptions) -> CycleReport:
-    """One cycle with a progress bar on stderr; a stopped cycle prints what it did, then
-    exits with status 2."""
+async def run_cycle(
+    settings: Any, options: SyncOptions, *, trello_limits: TrelloLimits | None = None
+) -> CycleReport:
+    """One cycle with a progress bar on stderr, under the store's sync lease (a dry run
+    writes nothing and takes none). A stopped cycle prints what it did, then exits with
+    status 2; when another pmbridge holds the lease, this one says so and exits 0.
+    ``trello_limits``: another Trello rate budget than Trello's own (tests, benchmarks)."""
     with Progress(
         TextColumn("{task.description:<18}"),
         BarColumn(),
@@ -130,13 +140,48 @@ async def run_cycle(settings: Any, options: SyncOptions) -> CycleReport:
                 tasks[flow] = bar.add_task(flow, total=total)
             bar.update(tasks[flow], completed=done, total=total)
 
-        async with open_engine(settings, progress=progress) as runtime:
+        async with open_engine(settings, progress=progress, trello_limits=trello_limits) as runtime:
+            guard = (
+                contextlib.nullcontext()
+                if options.dry_run
+                else guard_cycle(runtime.store, wait_s=settings.lease_wait_s)
+            )
             try:
-                return await runtime.engine.run(options)
+                with _cancelled_by_signals():
+                    async with guard:
+                        return await runtime.engine.run(options)
             except CycleStopped as stopped:
                 bar.stop()
                 print_report(stopped.report, list(options.flows or runtime.flow_file.names))
                 raise fail(f"sync stopped: {stopped.cause}", EXIT_STOPPED) from None
+            except LeaseHeldError as held:
+                bar.stop()
+                console.print(f"Nothing done: {held}; it syncs this store meanwhile.")
+                raise typer.Exit(EXIT_OK) from None
+            except asyncio.CancelledError as stop:
+                bar.stop()
+                why = stop.args[0] if stop.args else "cancelled"
+                raise fail(
+                    f"sync stopped by {why}; the run is recorded as interrupted and the next "
+                    "sync carries on",
+                    EXIT_STOPPED,
+                ) from None
+
+
+@contextlib.contextmanager
+def _cancelled_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM cancel the running cycle (named in the cancellation)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    signals = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+    for sig, name in signals.items():
+        loop.add_signal_handler(sig, task.cancel, name)
+    try:
+        yield
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 @app.command()
