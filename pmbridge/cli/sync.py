@@ -95,6 +95,8 @@ def sync(
 
     Shows a progress bar while it works, then a table per flow and direction.
     Exit status: 0 done; 1 some records failed or deletions were held; 2 stopped.
+    While another pmbridge syncs the same store, it waits up to PMBRIDGE_LEASE_WAIT_S
+    seconds (default 0), then says who holds the store and exits 0 with nothing done.
 
     Example: PMBRIDGE_TRELLO_KEY=… PMBRIDGE_TRELLO_TOKEN=… PMBRIDGE_CUSTOMPMS_URL=…
     PMBRIDGE_CUSTOMPMS_TOKEN=… pmbridge sync --dry-run
