@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import signal
+import threading
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -163,10 +164,9 @@ async def run_cycle(
             except asyncio.CancelledError as stop:
                 bar.stop()
                 why = stop.args[0] if stop.args else "cancelled"
+                recorded = "" if options.dry_run else "; the run is recorded as interrupted"
                 raise fail(
-                    f"sync stopped by {why}; the run is recorded as interrupted and the next "
-                    "sync carries on",
-                    EXIT_STOPPED,
+                    f"sync stopped by {why}{recorded} and the next sync carries on", EXIT_STOPPED
                 ) from None
 
 
@@ -177,6 +177,9 @@ def _cancelled_by_signals() -> Iterator[None]:
     task = asyncio.current_task()
     assert task is not None
     signals = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals
+        return
     for sig, name in signals.items():
         loop.add_signal_handler(sig, task.cancel, name)
     try:

@@ -141,7 +141,7 @@ class Service:
         self._warned: set[str] = set()
         self._closed = False
         self._in_cycle = False
-        self._claim: str | None = None  # this serve's lease in the store, while it runs
+        self._alive_lease: str | None = None  # this serve's lease in the store, while it runs
         self._keep_alive: asyncio.Task[None] | None = None
 
     @property
@@ -276,7 +276,8 @@ class Service:
         loop = asyncio.get_running_loop()
         next_timer = loop.time()  # the first cycle runs at once
         try:
-            await self._claim_and_clean()
+            await self._claim()
+            await self._clean_leftovers()
             await self._register()
             while True:
                 trigger = await self._wait_until_due(next_timer)
@@ -285,6 +286,7 @@ class Service:
                 first = self.cycles == 0 and trigger == "timer"
                 next_timer = loop.time() + self.interval_s
                 await self._cycle_until_done("start" if first else trigger)
+                await self._clean_leftovers()
                 await self._register()
         except _Stopping:
             return
@@ -444,23 +446,30 @@ class Service:
             )
         return self.subscription
 
-    async def _claim_and_clean(self) -> None:
-        """Say in the store that this serve is alive (a lease its heartbeat renews), then
-        delete what serve processes that are gone left registered."""
+    async def _claim(self) -> None:
+        """Say in the store that this serve is alive: a lease its heartbeat renews."""
         assert self.runtime is not None
         store = self.runtime.store
-        self._claim = f"{SERVE_LEASE_PREFIX}{store.owner.key}"
-        store.acquire_lease(self._claim, lease_s=RUN_LEASE_S)
+        name = self._alive_lease = f"{SERVE_LEASE_PREFIX}{store.owner.key}"
+        store.acquire_lease(name, lease_s=RUN_LEASE_S)
 
         async def keep_alive() -> None:
             while True:
                 await asyncio.sleep(RUN_LEASE_S / 4)
                 with contextlib.suppress(StoreError):
-                    store.acquire_lease(self._claim or "", lease_s=RUN_LEASE_S)
+                    store.acquire_lease(name, lease_s=RUN_LEASE_S)
 
         self._keep_alive = asyncio.create_task(keep_alive(), name="pmbridge serve heartbeat")
+
+    async def _clean_leftovers(self) -> None:
+        """Delete what serve processes that are gone left registered (one that ran on another
+        machine counts as gone once its lease expired: it is looked for after every cycle)."""
+        assert self.runtime is not None
         removed = await remove_leftovers(
-            store, self.runtime.trello.client, await self._subscriptions(), self._warn_once
+            self.runtime.store,
+            self.runtime.trello.client,
+            await self._subscriptions(),
+            self._warn_once,
         )
         if removed:
             log.info(
@@ -473,9 +482,9 @@ class Service:
             self._keep_alive.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._keep_alive
-        if self._claim is not None and self.runtime is not None:
+        if self._alive_lease is not None and self.runtime is not None:
             with contextlib.suppress(StoreError):
-                self.runtime.store.release_lease(self._claim)
+                self.runtime.store.release_lease(self._alive_lease)
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:

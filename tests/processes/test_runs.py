@@ -89,7 +89,7 @@ def test_a_sync_stopped_by_a_signal_ends_its_run_as_interrupted(
             process.kill()
     name = "SIGTERM" if stop_with == signal.SIGTERM else "Ctrl-C"
     assert process.returncode == 2, stderr
-    assert f"sync stopped by {name}; the run is recorded as interrupted" in stderr
+    assert f"sync stopped by {name}; the run is recorded as interrupted and the next" in stderr
     [run] = runs_of(bridge)
     assert (run.status, run.error) == ("interrupted", f"interrupted: {name}")
     with bridge.store() as store:
