@@ -6,6 +6,10 @@ conflicts, dead letters and run history, in SQLite (embedded) or PostgreSQL (sha
     with store.transaction() as tx:                 # one transaction, rolled back on error
         tx.set_cursor("custompms", "task", "42")
         tx.complete_intent(intent.id, result_id="c2")
+
+Processes sharing a store (``processes.py``): runs carry their process and a heartbeat,
+leases give a name to one process at a time, and ``guard.guard_cycle`` wraps a cycle in the
+sync lease so that every run ends with a status.
 """
 
 from pmbridge.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migrations

@@ -8,7 +8,8 @@ of ``Store`` (one transaction per call) and of the ``Transaction`` that
 Correct with several workers on one PostgreSQL database: writes are single statements that
 the database makes atomic (``INSERT … ON CONFLICT``, conditional ``UPDATE``), and the unique
 constraints decide races — the loser gets a ``LinkConflictError`` or ``DuplicateIntentError``
-(raised inside a savepoint, so an enclosing transaction stays usable).
+(raised inside a savepoint, so an enclosing transaction stays usable). Whole cycles take
+turns under the sync lease (``guard.py``), so those races are a last line of defence.
 """
 
 from __future__ import annotations
