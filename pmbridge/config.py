@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     allow_delete_min: int = Field(
         5, ge=0, description="…but always up to this many, however small the flow"
     )
+    lease_wait_s: float = Field(
+        0.0,
+        ge=0,
+        description="how long a cycle waits for another pmbridge syncing the same store "
+        "(0: give up at once, doing nothing)",
+    )
 
     @field_validator("trello_url", "custompms_url")
     @classmethod

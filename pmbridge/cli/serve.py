@@ -85,7 +85,9 @@ def serve(
 
     With --public-url, Trello webhooks and Custompms notifications trigger the prompt cycles.
     Prints one line per cycle; Ctrl-C or SIGTERM finishes the cycle and exits 0.
-    The webhooks and the subscription are removed on the way out.
+    The webhooks and the subscription are removed on the way out (and those a killed
+    serve left, at the next start). A cycle waits its turn while another pmbridge
+    syncs the same store (PMBRIDGE_LEASE_WAIT_S); replayed deliveries start no cycle.
     Bad credentials exit 2; an unreachable system is tried again with backoff.
 
     Example: pmbridge serve --public-url https://sync.example.com --listen 0.0.0.0:8770

@@ -3,7 +3,12 @@ conflicts, dead-letters."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import signal
+import threading
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import typer
@@ -26,8 +31,10 @@ from pmbridge.cli.common import (
 )
 from pmbridge.engine.report import COLUMNS, DIRECTIONS, CycleReport
 from pmbridge.engine.run import CycleStopped, SyncOptions
-from pmbridge.store import open_store
+from pmbridge.store import LeaseHeldError, open_store
+from pmbridge.store.guard import guard_cycle
 from pmbridge.store.rows import OPEN_CONFLICT_STATUSES
+from pmbridge.systems.trello import TrelloLimits
 from pmbridge.wiring import load_flow_file, open_engine
 
 DIRECTION_LABEL = {"to_trello": "→ Trello", "to_custompms": "→ Custompms"}
@@ -103,6 +110,8 @@ def sync(
 
     Shows a progress bar while it works, then a table per flow and direction.
     Exit status: 0 done; 1 some records failed or deletions were held; 2 stopped.
+    While another pmbridge syncs the same store, it waits up to PMBRIDGE_LEASE_WAIT_S
+    seconds (default 0), then says who holds the store and exits 0 with nothing done.
 
     Example: PMBRIDGE_TRELLO_KEY=… PMBRIDGE_TRELLO_TOKEN=… PMBRIDGE_CUSTOMPMS_URL=…
     PMBRIDGE_CUSTOMPMS_TOKEN=… pmbridge sync --dry-run
@@ -127,9 +136,13 @@ def sync(
     raise typer.Exit(EXIT_OK if report.status == "ok" else EXIT_PARTIAL)
 
 
-async def run_cycle(settings: Any, options: SyncOptions) -> CycleReport:
-    """One cycle with a progress bar on stderr; a stopped cycle prints what it did, then
-    exits with status 2."""
+async def run_cycle(
+    settings: Any, options: SyncOptions, *, trello_limits: TrelloLimits | None = None
+) -> CycleReport:
+    """One cycle with a progress bar on stderr, under the store's sync lease (a dry run
+    writes nothing and takes none). A stopped cycle prints what it did, then exits with
+    status 2; when another pmbridge holds the lease, this one says so and exits 0.
+    ``trello_limits``: another Trello rate budget than Trello's own (tests, benchmarks)."""
     with Progress(
         TextColumn("{task.description:<18}"),
         BarColumn(),
@@ -144,13 +157,50 @@ async def run_cycle(settings: Any, options: SyncOptions) -> CycleReport:
                 tasks[flow] = bar.add_task(flow, total=total)
             bar.update(tasks[flow], completed=done, total=total)
 
-        async with open_engine(settings, progress=progress) as runtime:
+        async with open_engine(settings, progress=progress, trello_limits=trello_limits) as runtime:
+            guard = (
+                contextlib.nullcontext()
+                if options.dry_run
+                else guard_cycle(runtime.store, wait_s=settings.lease_wait_s)
+            )
             try:
-                return await runtime.engine.run(options)
+                with _cancelled_by_signals():
+                    async with guard:
+                        return await runtime.engine.run(options)
             except CycleStopped as stopped:
                 bar.stop()
                 print_report(stopped.report, list(options.flows or runtime.flow_file.names))
                 raise fail(f"sync stopped: {stopped.cause}", EXIT_STOPPED) from None
+            except LeaseHeldError as held:
+                bar.stop()
+                console.print(f"Nothing done: {held}; it syncs this store meanwhile.")
+                raise typer.Exit(EXIT_OK) from None
+            except asyncio.CancelledError as stop:
+                bar.stop()
+                why = stop.args[0] if stop.args else "cancelled"
+                recorded = "" if options.dry_run else "; the run is recorded as interrupted"
+                raise fail(
+                    f"sync stopped by {why}{recorded} and the next sync carries on", EXIT_STOPPED
+                ) from None
+
+
+@contextlib.contextmanager
+def _cancelled_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM cancel the running cycle (named in the cancellation)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    signals = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals
+        return
+    for sig, name in signals.items():
+        loop.add_signal_handler(sig, task.cancel, name)
+    try:
+        yield
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 @app.command()

@@ -115,6 +115,12 @@ class Engine:
             if run_id is not None:
                 self.store.finish_run(run_id, "failed", cycle.report.as_json(), error=str(err))
             raise CycleStopped(err, cycle.report) from err
+        except Exception as err:
+            # Whatever else stops a cycle, its run ends with a status (never "running"); a
+            # signal or a kill is the guard's to record (``pmbridge.store.guard``).
+            if run_id is not None:
+                self.store.finish_run(run_id, "failed", cycle.report.as_json(), error=str(err))
+            raise
         if run_id is not None:
             self.store.finish_run(run_id, cycle.report.status, cycle.report.as_json())
         return cycle, plans

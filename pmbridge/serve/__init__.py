@@ -10,7 +10,9 @@ make one cycle, and cycles never overlap. Deliveries can be missed, so the perio
 always runs as well. A cycle stopped by an unreachable or rate-limiting system is tried
 again with exponential backoff; one stopped by refused credentials ends the service
 (``Service.failure``). Stopping finishes the current cycle, deletes the webhooks and the
-subscription, and closes everything.
+subscription, and closes everything. What is registered is recorded in the state store, and
+what a serve that is gone left there is deleted when the next one starts. Each cycle holds
+the store's sync lease (``pmbridge.store.guard``); a replayed delivery starts none.
 
 Signatures: Trello's ``X-Trello-Webhook`` is base64(HMAC-SHA1(app secret, raw body +
 callback URL)); Custompms' ``X-Custompms-Signature`` is ``sha256=<hex HMAC-SHA256(secret, raw

@@ -1,5 +1,10 @@
 """Registering where deliveries go: a Trello webhook per linked board, a Custompms
 subscription; and the public URL they point at.
+
+Everything registered is recorded in the state store (``Store.add_registration``) under the
+serve process that made it, and forgotten once deleted, so a serve that died leaves a list
+a later one works through (``remove_leftovers``). A serve is alive while its lease
+``serve <owner>`` is (``SERVE_LEASE_PREFIX``); what it registered is not touched meanwhile.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from pmbridge.errors import (
     RemoteSystemError,
     UnavailableError,
 )
+from pmbridge.store import Registration, Store
 from pmbridge.systems.custompms.problems import error_for
 from pmbridge.systems.trello import TrelloClient
 
 log = logging.getLogger("pmbridge.serve")
 
 WEBHOOK_DESCRIPTION = "pmbridge serve"
+SERVE_LEASE_PREFIX = "serve "
 
 
 def public_url_of(text: str) -> str:
@@ -56,15 +63,18 @@ class BoardWebhooks:
     """The Trello webhooks of this run: one per linked board, all at one callback URL.
 
     Trello cannot list a token's webhooks without the token in the URL, so the ids are kept
-    in memory; a board whose webhook already exists (from a run that did not shut down
-    cleanly) counts as registered, without an id to delete.
+    in the store (``store``; tests may leave it out). A board whose webhook already exists
+    without a record (made by a pmbridge that kept none) counts as registered, without an
+    id to delete.
     """
 
-    def __init__(self, client: TrelloClient, callback_url: str):
+    def __init__(self, client: TrelloClient, callback_url: str, store: Store | None = None):
         self.client = client
         self.callback_url = callback_url
+        self.store = store
         self.ids: dict[str, str | None] = {}  # board id → webhook id (None: made earlier)
         self.refused: dict[str, str] = {}  # board id → why Trello refused it for good
+        self._records: dict[str, int] = {}  # board id → its registration in the store
 
     async def track(self, boards: set[str], warn: Callable[[str], None]) -> None:
         """Register webhooks for new ``boards`` and delete those of boards no longer given.
@@ -99,6 +109,11 @@ class BoardWebhooks:
                 )
                 continue
             self.ids[board] = str(hook["id"])
+            if self.store is not None:
+                record = self.store.add_registration(
+                    "trello", str(hook["id"]), self.callback_url, board
+                )
+                self._records[board] = record.id
             log.info("Trello webhook %s registered for board %s", hook["id"], board)
         for board in sorted(self.ids.keys() - boards):
             await self._delete(board, warn)
@@ -113,16 +128,22 @@ class BoardWebhooks:
 
     async def _delete(self, board: str, warn: Callable[[str], None]) -> bool:
         hook = self.ids.pop(board)
+        record = self._records.pop(board, None)
         if hook is None:
             return False
         try:
             await self.client.delete_webhook(hook)
         except NotFoundError:
-            return False  # Trello deletes the webhooks of deleted boards by itself
+            deleted = False  # Trello deletes the webhooks of deleted boards by itself
         except RemoteSystemError as err:
+            # Kept in the store: the next serve deletes it.
             warn(f"could not delete Trello webhook {hook} of board {board}: {err}")
             return False
-        return True
+        else:
+            deleted = True
+        if record is not None and self.store is not None:
+            self.store.delete_registration(record)
+        return deleted
 
 
 class CustompmsSubscription:
@@ -130,14 +151,19 @@ class CustompmsSubscription:
 
     :param base_url: the Custompms API root
     :param token: its bearer token (sent only in the Authorization header)
+    :param store: where the subscription is recorded while it exists
     """
 
-    def __init__(self, base_url: str, token: str, *, http: httpx.AsyncClient):
+    def __init__(
+        self, base_url: str, token: str, *, http: httpx.AsyncClient, store: Store | None = None
+    ):
         self.base_url = base_url.rstrip("/")
         self.host = httpx.URL(base_url).host
         self._token = token
         self._http = http
+        self.store = store
         self.id: str | None = None
+        self._record: int | None = None
 
     async def subscribe(self, url: str, secret: str) -> str:
         """Register ``url`` for notifications signed with ``secret``; return the id."""
@@ -149,6 +175,8 @@ class CustompmsSubscription:
                 system="custompms",
             )
         self.id = str(body["id"])
+        if self.store is not None:
+            self._record = self.store.add_registration("custompms", self.id, url).id
         return self.id
 
     async def unsubscribe(self) -> bool:
@@ -156,6 +184,14 @@ class CustompmsSubscription:
         if self.id is None:
             return False
         subscription, self.id = self.id, None
+        record, self._record = self._record, None
+        removed = await self.remove(subscription)
+        if record is not None and self.store is not None:
+            self.store.delete_registration(record)
+        return removed
+
+    async def remove(self, subscription: str) -> bool:
+        """Delete subscription ``subscription``; False when it was gone already."""
         path = f"/subscriptions/{quote(subscription, safe='')}"
         try:
             await self._request("DELETE", path)
@@ -196,4 +232,36 @@ class CustompmsSubscription:
             ) from None
 
 
-# --- the service -----------------------------------------------------------------------------
+# --- what an earlier serve left --------------------------------------------------------------
+
+
+async def remove_leftovers(
+    store: Store,
+    trello: TrelloClient,
+    subscription: CustompmsSubscription,
+    warn: Callable[[str], None],
+) -> list[Registration]:
+    """Delete the webhooks and subscriptions of serve processes that are gone (killed, or
+    stopped before they could clean up) and forget them; return what was removed. One that
+    cannot be deleted now stays recorded, for the next try."""
+    removed: list[Registration] = []
+    for entry in store.orphaned_registrations(SERVE_LEASE_PREFIX):
+        try:
+            if entry.system == "trello":
+                try:
+                    await trello.delete_webhook(entry.remote_id)
+                except NotFoundError:
+                    pass
+            else:
+                await subscription.remove(entry.remote_id)
+        except AuthenticationError:
+            raise
+        except RemoteSystemError as err:
+            warn(
+                f"could not delete the {entry.system} registration {entry.remote_id} an earlier "
+                f"serve left (tried again at the next start): {err}"
+            )
+            continue
+        store.delete_registration(entry.id)
+        removed.append(entry)
+    return removed

@@ -4,6 +4,11 @@ Signatures: Trello's ``X-Trello-Webhook`` is base64(HMAC-SHA1(app secret, raw bo
 callback URL)); Custompms' ``X-Custompms-Signature`` is ``sha256=<hex HMAC-SHA256(secret, raw
 body)>``. Both are compared in constant time; a delivery that does not verify is answered
 401 and changes nothing.
+
+Replays cost nothing: a delivery seen before (a Trello action by its id, a Custompms
+notification by resource, id, version and deleted) within ``REPLAY_WINDOW_S`` is answered as
+the first one was and makes no hint. The seen identities are kept in memory, bounded in
+number and age (``ReplayFilter``).
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -26,6 +33,8 @@ MAX_BODY = 1 << 20  # deliveries are a few kB; refuse anything absurd unread
 # Trello actions the incremental cycle cannot see (board feeds leave them out, TRELLO_API.md
 # §6-§7): a delivery of one of them makes the next cycle a full one, which re-reads comments.
 FEEDLESS_ACTIONS = frozenset({"updateComment", "deleteComment"})
+REPLAY_WINDOW_S = 3600.0
+REPLAY_MEMORY = 10_000
 
 
 # --- signatures ------------------------------------------------------------------------------
@@ -59,6 +68,34 @@ def verify_custompms_signature(secret: str, body: bytes, signature: str | None) 
     return hmac.compare_digest(custompms_signature(secret, body).encode(), signature.encode())
 
 
+# --- replays --------------------------------------------------------------------------------
+
+
+class ReplayFilter:
+    """The identities of recent deliveries: at most ``size`` of them, each for ``window_s``.
+
+    :param timer: the clock (seconds, monotonic); tests pass a fake one
+    """
+
+    def __init__(
+        self,
+        *,
+        size: int = REPLAY_MEMORY,
+        window_s: float = REPLAY_WINDOW_S,
+        timer: Callable[[], float] = time.monotonic,
+    ):
+        self._seen: TTLCache[Hashable, bool] = TTLCache(maxsize=size, ttl=window_s, timer=timer)
+        self.replays = 0
+
+    def first_time(self, identity: Hashable) -> bool:
+        """Whether ``identity`` was not seen within the window (and remember it)."""
+        if identity in self._seen:
+            self.replays += 1
+            return False
+        self._seen[identity] = True
+        return True
+
+
 # --- the receiver ----------------------------------------------------------------------------
 
 
@@ -78,6 +115,7 @@ class Hint:
 
 class _TrelloAction(BaseModel):
     model_config = ConfigDict(extra="allow")
+    id: str | None = None
     type: str
 
 
@@ -90,6 +128,7 @@ class _Notification(BaseModel):
     model_config = ConfigDict(extra="allow")
     resource: str
     id: str | int
+    version: int | None = None
     deleted: bool = False
 
 
@@ -99,13 +138,16 @@ def create_receiver(
     trello_secret: str | None = None,
     trello_callback_url: str | None = None,
     custompms_secret: str | None = None,
+    replays: ReplayFilter | None = None,
 ) -> FastAPI:
-    """The app that takes deliveries and calls ``on_hint`` for each one that verifies.
+    """The app that takes deliveries and calls ``on_hint`` for each one that verifies and
+    was not seen before (``replays``: the memory of seen ones, default a new one).
 
     ``/hooks/trello`` (HEAD, POST) is served when ``trello_secret`` and the registered
     ``trello_callback_url`` are given; ``/hooks/custompms`` (POST) when ``custompms_secret``
     is.
     """
+    seen = replays if replays is not None else ReplayFilter()
     app = FastAPI(title="pmbridge receiver", docs_url=None, redoc_url=None, openapi_url=None)
 
     if trello_secret and trello_callback_url:
@@ -128,7 +170,9 @@ def create_receiver(
             except ValidationError:
                 return _refuse(400, "not a Trello webhook delivery ({action, model, webhook})")
             kind = delivery.action.type
-            on_hint(Hint("trello", kind, full=kind in FEEDLESS_ACTIONS))
+            action = delivery.action.id
+            if action is None or seen.first_time(("trello", action)):
+                on_hint(Hint("trello", kind, full=kind in FEEDLESS_ACTIONS))
             return Response(status_code=200)
 
     if custompms_secret:
@@ -145,7 +189,9 @@ def create_receiver(
                 note = _Notification.model_validate_json(body)
             except ValidationError:
                 return _refuse(400, "not a Custompms notification ({resource, id, version})")
-            on_hint(Hint("custompms", note.resource))
+            event = ("custompms", note.resource, str(note.id), note.version, note.deleted)
+            if note.version is None or seen.first_time(event):
+                on_hint(Hint("custompms", note.resource))
             return Response(status_code=204)
 
     return app

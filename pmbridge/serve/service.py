@@ -25,9 +25,18 @@ from pmbridge.errors import (
     ConfigError,
     PmbridgeError,
     RemoteSystemError,
+    StoreError,
 )
-from pmbridge.serve.hooks import BoardWebhooks, CustompmsSubscription, public_url_of
+from pmbridge.serve.hooks import (
+    SERVE_LEASE_PREFIX,
+    BoardWebhooks,
+    CustompmsSubscription,
+    public_url_of,
+    remove_leftovers,
+)
 from pmbridge.serve.receiver import CUSTOMPMS_PATH, TRELLO_PATH, Hint, create_receiver
+from pmbridge.store import RUN_LEASE_S, LeaseHeldError
+from pmbridge.store.guard import guard_cycle
 from pmbridge.systems.trello import TrelloLimits
 from pmbridge.wiring import Runtime, open_engine
 
@@ -132,6 +141,8 @@ class Service:
         self._warned: set[str] = set()
         self._closed = False
         self._in_cycle = False
+        self._alive_lease: str | None = None  # this serve's lease in the store, while it runs
+        self._keep_alive: asyncio.Task[None] | None = None
 
     @property
     def trello_callback_url(self) -> str | None:
@@ -210,6 +221,7 @@ class Service:
         try:
             await self._unregister()
         finally:
+            await self._release_claim()
             await self._stop_receiver()
             await self._stack.aclose()
 
@@ -264,6 +276,8 @@ class Service:
         loop = asyncio.get_running_loop()
         next_timer = loop.time()  # the first cycle runs at once
         try:
+            await self._claim()
+            await self._clean_leftovers()
             await self._register()
             while True:
                 trigger = await self._wait_until_due(next_timer)
@@ -272,6 +286,7 @@ class Service:
                 first = self.cycles == 0 and trigger == "timer"
                 next_timer = loop.time() + self.interval_s
                 await self._cycle_until_done("start" if first else trigger)
+                await self._clean_leftovers()
                 await self._register()
         except _Stopping:
             return
@@ -326,7 +341,11 @@ class Service:
         why = f"{hints} hint{'s' if hints != 1 else ''}" if trigger == "hints" else trigger
         self._in_cycle = True
         try:
-            report = await self.runtime.engine.run(options)
+            async with guard_cycle(self.runtime.store, wait_s=self.settings.lease_wait_s):
+                report = await self.runtime.engine.run(options)
+        except LeaseHeldError as held:
+            log.info("cycle skipped (%s): %s", why, held)
+            return
         except CycleStopped as stopped:
             self.cycles += 1
             self.last_report, self.last_error = stopped.report, stopped.cause
@@ -355,20 +374,10 @@ class Service:
         if self.public_url is None:
             return
         assert self.runtime and self.custompms_callback_url and self.trello_callback_url
-        if self.subscription is None:
-            token = self.settings.custompms_token
-            assert self.settings.custompms_url and token
-            http = await self._stack.enter_async_context(
-                httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
-            )
-            self.subscription = CustompmsSubscription(
-                self.settings.custompms_url, token.get_secret_value(), http=http
-            )
-        if self.subscription.id is None and not self._subscribe_refused:
+        subscription = await self._subscriptions()
+        if subscription.id is None and not self._subscribe_refused:
             try:
-                await self.subscription.subscribe(
-                    self.custompms_callback_url, self._custompms_secret
-                )
+                await subscription.subscribe(self.custompms_callback_url, self._custompms_secret)
                 log.info("Custompms notifications go to %s", self.custompms_callback_url)
             except AuthenticationError:
                 raise
@@ -384,7 +393,9 @@ class Service:
                         err,
                     )
         if self.webhooks is None:
-            self.webhooks = BoardWebhooks(self.runtime.trello.client, self.trello_callback_url)
+            self.webhooks = BoardWebhooks(
+                self.runtime.trello.client, self.trello_callback_url, self.runtime.store
+            )
         await self.webhooks.track(self._linked_boards(), self._warn_once)
 
     def _linked_boards(self) -> set[str]:
@@ -415,6 +426,65 @@ class Service:
             "" if removed == 1 else "s",
             ", Custompms subscription removed" if unsubscribed else "",
         )
+
+    # --- registrations kept in the store ---------------------------------------------------
+
+    async def _subscriptions(self) -> CustompmsSubscription:
+        """The Custompms subscription client of this service (made on first use)."""
+        assert self.runtime is not None
+        if self.subscription is None:
+            token = self.settings.custompms_token
+            assert self.settings.custompms_url and token
+            http = await self._stack.enter_async_context(
+                httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+            )
+            self.subscription = CustompmsSubscription(
+                self.settings.custompms_url,
+                token.get_secret_value(),
+                http=http,
+                store=self.runtime.store,
+            )
+        return self.subscription
+
+    async def _claim(self) -> None:
+        """Say in the store that this serve is alive: a lease its heartbeat renews."""
+        assert self.runtime is not None
+        store = self.runtime.store
+        name = self._alive_lease = f"{SERVE_LEASE_PREFIX}{store.owner.key}"
+        store.acquire_lease(name, lease_s=RUN_LEASE_S)
+
+        async def keep_alive() -> None:
+            while True:
+                await asyncio.sleep(RUN_LEASE_S / 4)
+                with contextlib.suppress(StoreError):
+                    store.acquire_lease(name, lease_s=RUN_LEASE_S)
+
+        self._keep_alive = asyncio.create_task(keep_alive(), name="pmbridge serve heartbeat")
+
+    async def _clean_leftovers(self) -> None:
+        """Delete what serve processes that are gone left registered (one that ran on another
+        machine counts as gone once its lease expired: it is looked for after every cycle)."""
+        assert self.runtime is not None
+        removed = await remove_leftovers(
+            self.runtime.store,
+            self.runtime.trello.client,
+            await self._subscriptions(),
+            self._warn_once,
+        )
+        if removed:
+            log.info(
+                "removed what an earlier serve left: %s",
+                ", ".join(f"{entry.system} {entry.remote_id}" for entry in removed),
+            )
+
+    async def _release_claim(self) -> None:
+        if self._keep_alive is not None:
+            self._keep_alive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keep_alive
+        if self._alive_lease is not None and self.runtime is not None:
+            with contextlib.suppress(StoreError):
+                self.runtime.store.release_lease(self._alive_lease)
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:

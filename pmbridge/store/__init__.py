@@ -6,10 +6,15 @@ conflicts, dead letters and run history, in SQLite (embedded) or PostgreSQL (sha
     with store.transaction() as tx:                 # one transaction, rolled back on error
         tx.set_cursor("custompms", "task", "42")
         tx.complete_intent(intent.id, result_id="c2")
+
+Processes sharing a store (``processes.py``): runs carry their process and a heartbeat,
+leases give a name to one process at a time, and ``guard.guard_cycle`` wraps a cycle in the
+sync lease so that every run ends with a status.
 """
 
 from pmbridge.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migrations
-from pmbridge.store.rows import Conflict, DeadLetter, Intent, Link, Run
+from pmbridge.store.processes import RUN_LEASE_S, SYNC_LEASE, LeaseHeldError, Owner
+from pmbridge.store.rows import Conflict, DeadLetter, Intent, Lease, Link, Registration, Run
 from pmbridge.store.store import (
     DuplicateIntentError,
     LinkConflictError,
@@ -20,14 +25,20 @@ from pmbridge.store.store import (
 
 __all__ = [
     "MIGRATIONS",
+    "RUN_LEASE_S",
     "SCHEMA_VERSION",
+    "SYNC_LEASE",
     "Conflict",
     "DeadLetter",
     "DuplicateIntentError",
     "Intent",
+    "Lease",
+    "LeaseHeldError",
     "Link",
     "LinkConflictError",
     "Migrations",
+    "Owner",
+    "Registration",
     "Run",
     "Store",
     "Transaction",

@@ -6,8 +6,9 @@ Step N brings the schema from version N-1 to N. The store's ``meta`` table holds
 steps in one transaction; a store written by a newer pmbridge is refused.
 
 A released step never changes: a later schema change is a new step, written with explicit
-DDL (``ALTER TABLE … `` through ``conn.execute``), never by editing step 1 — which creates
-the tables from ``schema.py`` and so must be frozen as explicit DDL on the first change.
+DDL (``ALTER TABLE … `` through ``conn.execute``). Step 1 creates the tables frozen in
+``schema_v1.py``; a step that creates a table from ``schema.py`` must freeze it the same way
+before a later step changes that table.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import Connection, DateTime, inspect, select, text
 
 from pmbridge.errors import SchemaVersionError, StoreError
-from pmbridge.store import schema
+from pmbridge.store import schema, schema_v1
 
 MigrationStep = Callable[[Connection], None]
 
@@ -52,10 +53,6 @@ class Migrations:
     def latest(self) -> int:
         """The schema version this registry brings a store to."""
         return len(self._steps)
-
-    @property
-    def steps(self) -> tuple[Migration, ...]:
-        return tuple(self._steps)
 
     def pending(self, conn: Connection) -> list[Migration]:
         """The steps not yet applied to the database behind ``conn`` (read only)."""
@@ -129,8 +126,21 @@ MIGRATIONS = Migrations()
 @MIGRATIONS
 def create_tables(conn: Connection) -> None:
     """Version 1: links, cursors, journal, conflicts, dead letters, runs (and meta)."""
-    for table in schema.SCHEMA_V1_TABLES:
+    for table in schema_v1.TABLES:
         table.create(conn)
+
+
+@MIGRATIONS
+def track_processes(conn: Connection) -> None:
+    """Version 2: runs get an owner and a heartbeat; leases; what ``serve`` registered;
+    ``links.trello_version`` (never used) goes."""
+    timestamp = DateTime(timezone=True).compile(dialect=conn.dialect)
+    conn.execute(text("ALTER TABLE links DROP COLUMN trello_version"))
+    conn.execute(text("ALTER TABLE runs ADD COLUMN owner TEXT"))
+    conn.execute(text(f"ALTER TABLE runs ADD COLUMN heartbeat_at {timestamp}"))
+    conn.execute(text(f"ALTER TABLE runs ADD COLUMN lease_expires_at {timestamp}"))
+    schema.leases.create(conn)
+    schema.registrations.create(conn)
 
 
 SCHEMA_VERSION = MIGRATIONS.latest

@@ -6,6 +6,7 @@ JSON values: ``dict``/``list``/``str``/``int``/``float``/``bool``/``None``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Any, Literal
 from pmbridge.records import Side
 
 ConflictStatus = Literal["resolved_by_policy", "held", "resolved", "dismissed"]
-RunStatus = Literal["running", "ok", "failed", "partial"]
+RunStatus = Literal["running", "ok", "failed", "partial", "interrupted"]
 CONFLICT_STATUSES: tuple[ConflictStatus, ...] = (
     "resolved_by_policy",
     "held",
@@ -24,7 +25,16 @@ CONFLICT_STATUSES: tuple[ConflictStatus, ...] = (
 # Conflicts a person has not settled yet: held ones, and ones a policy decided whose losing
 # value may still be wanted.
 OPEN_CONFLICT_STATUSES: tuple[ConflictStatus, ...] = ("held", "resolved_by_policy")
-RUN_END_STATUSES: tuple[RunStatus, ...] = ("ok", "failed", "partial")
+RUN_END_STATUSES: tuple[RunStatus, ...] = ("ok", "failed", "partial", "interrupted")
+
+
+def checked_json(value: Any, what: str) -> Any:
+    """``value`` if it is plain JSON, else a clear error naming ``what``."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what} must be plain JSON: {err}") from err
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +51,6 @@ class Link:
     trello_id: str
     base: Mapping[str, Any] = field(default_factory=dict)
     custompms_version: str | None = None
-    trello_version: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -123,7 +132,12 @@ class DeadLetter:
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """One sync run (cycle) and how it ended."""
+    """One sync run (cycle) and how it ended.
+
+    :param owner: the process running it (``Owner.key``); None for runs of schema 1
+    :param lease_expires_at: while ``running``, the run counts as alive until then (its
+        process's heartbeat moves it on); after it, the next process marks it ``interrupted``
+    """
 
     id: int
     started_at: datetime
@@ -131,3 +145,35 @@ class Run:
     finished_at: datetime | None = None
     summary: Any = None
     error: str | None = None
+    owner: str | None = None
+    heartbeat_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A named lease: ``owner`` (an ``Owner.key``) alone may act until ``expires_at``."""
+
+    name: str
+    owner: str
+    acquired_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """Something ``pmbridge serve`` registered with a system so that it delivers changes.
+
+    :param system: "trello" (a webhook) or "custompms" (a subscription)
+    :param remote_id: the webhook's or subscription's id in that system
+    :param model_id: what it watches (a board id), if anything in particular
+    :param owner: the serve process that registered or adopted it (``Owner.key``)
+    """
+
+    id: int
+    system: str
+    remote_id: str
+    callback_url: str
+    model_id: str | None
+    owner: str
+    created_at: datetime

@@ -2,7 +2,8 @@
 
 Column types are portable between SQLite and PostgreSQL: ``UTCDateTime`` stores
 timezone-aware UTC instants on both, ``JSONValue`` is JSONB on PostgreSQL and JSON text on
-SQLite. The tables are created by the migration steps in ``migrations.py``.
+SQLite. The tables are created by the migration steps in ``migrations.py`` (version 1's
+tables as they were are frozen in ``schema_v1.py``).
 """
 
 from __future__ import annotations
@@ -75,7 +76,6 @@ links = Table(
     Column("trello_id", Text, nullable=False),
     Column("base", JSONValue, nullable=False),
     Column("custompms_version", Text),
-    Column("trello_version", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("flow", "trello_id", name="links_flow_trello_id_key"),
@@ -154,8 +154,32 @@ runs = Table(
     Column("status", Text, nullable=False),
     Column("summary", JSONValue),
     Column("error", Text),
+    # Who runs it, and until when it counts as alive unless its heartbeat renews it.
+    Column("owner", Text),
+    Column("heartbeat_at", UTCDateTime),
+    Column("lease_expires_at", UTCDateTime),
 )
 
-# Tables of schema version 1, in creation order (``migrations.py`` creates exactly these).
-SCHEMA_V1_TABLES = (meta, migrations, links, cursors, journal, conflicts, dead_letters, runs)
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("system", Text, nullable=False),
+    Column("remote_id", Text, nullable=False),
+    Column("callback_url", Text, nullable=False),
+    Column("model_id", Text),
+    Column("owner", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("system", "remote_id", name="registrations_system_remote_id_key"),
+)
+
 PMBRIDGE_TABLES = frozenset(table.name for table in metadata.sorted_tables)

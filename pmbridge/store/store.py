@@ -1,4 +1,5 @@
-"""The state store's operations: links, cursors, journal, conflicts, dead letters, runs.
+"""The state store's operations: links, cursors, journal, conflicts, dead letters (and, from
+``processes.py``, runs, leases and registrations).
 
 ``open_store(url)`` connects, migrates and returns a ``Store``. Every operation is a method
 of ``Store`` (one transaction per call) and of the ``Transaction`` that
@@ -7,12 +8,12 @@ of ``Store`` (one transaction per call) and of the ``Transaction`` that
 Correct with several workers on one PostgreSQL database: writes are single statements that
 the database makes atomic (``INSERT … ON CONFLICT``, conditional ``UPDATE``), and the unique
 constraints decide races — the loser gets a ``LinkConflictError`` or ``DuplicateIntentError``
-(raised inside a savepoint, so an enclosing transaction stays usable).
+(raised inside a savepoint, so an enclosing transaction stays usable). Whole cycles take
+turns under the sync lease (``guard.py``), so those races are a last line of defence.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -32,16 +33,15 @@ from pmbridge.store.connect import (
     unreachable,
 )
 from pmbridge.store.migrations import MIGRATIONS, Migrations
+from pmbridge.store.processes import Owner, ProcessOperations
 from pmbridge.store.rows import (
     CONFLICT_STATUSES,
-    RUN_END_STATUSES,
     Conflict,
     DeadLetter,
     Intent,
     Link,
-    Run,
-    RunStatus,
 )
+from pmbridge.store.rows import checked_json as _json
 
 T = TypeVar("T")
 
@@ -89,15 +89,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _json(value: Any, what: str) -> Any:
-    """``value`` if it is plain JSON, else a clear error naming ``what``."""
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{what} must be plain JSON: {err}") from err
-    return value
-
-
 def _side(value: str, what: str) -> Side:
     if value not in SIDES:
         raise ValueError(f"{what} must be 'custompms' or 'trello', not {value!r}")
@@ -126,11 +117,7 @@ def _dead_letter(row: Row[Any]) -> DeadLetter:
     return DeadLetter(**row._mapping)
 
 
-def _run_row(row: Row[Any]) -> Run:
-    return Run(**row._mapping)
-
-
-class _Operations:
+class _Operations(ProcessOperations):
     """Every store operation; subclasses say on which connection an operation runs."""
 
     _url: URL
@@ -181,7 +168,6 @@ class _Operations:
             "trello_id": link.trello_id,
             "base": _json(dict(link.base), "Link.base"),
             "custompms_version": link.custompms_version,
-            "trello_version": link.trello_version,
             "updated_at": now,
         }
 
@@ -470,57 +456,6 @@ class _Operations:
             query = query.where(schema.dead_letters.c.flow == flow)
         return [_dead_letter(row) for row in self._run(lambda conn: conn.execute(query).all())]
 
-    # --- runs -------------------------------------------------------------------------
-
-    def start_run(self) -> int:
-        """Record a run as started; return its id."""
-        statement = (
-            schema.runs.insert()
-            .values(started_at=_now(), status="running")
-            .returning(schema.runs.c.id)
-        )
-        return self._run(lambda conn: conn.execute(statement).scalar_one())
-
-    def finish_run(
-        self, run_id: int, status: RunStatus, summary: Any, error: str | None = None
-    ) -> Run:
-        """Record how a running run ended ("ok", "failed" or "partial")."""
-        if status not in RUN_END_STATUSES:
-            raise ValueError(f"a run ends as one of {RUN_END_STATUSES}, not {status!r}")
-        r = schema.runs.c
-        statement = (
-            schema.runs.update()
-            .where(r.id == run_id, r.status == "running")
-            .values(
-                status=status,
-                summary=_json(summary, "the run summary"),
-                error=error,
-                finished_at=_now(),
-            )
-            .returning(*schema.runs.c)
-        )
-
-        def operation(conn: Connection) -> Run:
-            row = conn.execute(statement).one_or_none()
-            if row is not None:
-                return _run_row(row)
-            current = conn.execute(select(schema.runs).where(r.id == run_id)).one_or_none()
-            if current is None:
-                raise StoreError(f"run {run_id} does not exist")
-            raise StoreError(f"run {run_id} already finished as {current.status!r}")
-
-        return self._run(operation)
-
-    def get_run(self, run_id: int) -> Run | None:
-        query = select(schema.runs).where(schema.runs.c.id == run_id)
-        row = self._run(lambda conn: conn.execute(query).one_or_none())
-        return _run_row(row) if row is not None else None
-
-    def runs(self, limit: int = 20) -> list[Run]:
-        """The latest runs, newest first."""
-        query = select(schema.runs).order_by(schema.runs.c.id.desc()).limit(limit)
-        return [_run_row(row) for row in self._run(lambda conn: conn.execute(query).all())]
-
 
 _LINK_KEY = frozenset({"flow", "custompms_id"})
 
@@ -539,9 +474,13 @@ def _database_errors(url: URL) -> Iterator[None]:
 class Transaction(_Operations):
     """Store operations that all run in one database transaction (see ``Store.transaction``)."""
 
-    def __init__(self, conn: Connection, url: URL):
+    def __init__(
+        self, conn: Connection, url: URL, owner: Owner, clock: Callable[[], datetime] = _now
+    ):
         self._conn = conn
         self._url = url
+        self.owner = owner
+        self.clock = clock
 
     def _run(self, operation: Callable[[Connection], T]) -> T:
         with _database_errors(self._url):
@@ -560,6 +499,8 @@ class Store(_Operations):
         self._engine = engine
         self._url = url
         self.schema_version = schema_version
+        self.owner = Owner.this_process()
+        self.clock: Callable[[], datetime] = _now  # tests put a fake clock here
 
     @property
     def url(self) -> str:
@@ -579,7 +520,7 @@ class Store(_Operations):
     def transaction(self) -> Iterator[Transaction]:
         """One database transaction: committed when the block ends, rolled back on exception."""
         with _database_errors(self._url), self._engine.begin() as conn:
-            yield Transaction(conn, self._url)
+            yield Transaction(conn, self._url, self.owner, self.clock)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -2,7 +2,7 @@
 plus a ``Service`` factory and helpers that wait for what a user would see.
 
 The store is SQLite unless a test asks for PostgreSQL too
-(``@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)``): a service runs the
+(``@pytest.mark.parametrize("store_backend", BACKENDS, indirect=True)``): a service runs the
 same engine as ``pmbridge sync``, which tests/engine checks on both.
 """
 
@@ -21,10 +21,10 @@ from pydantic import SecretStr
 from pmbridge.sandbox.trello.config import SandboxConfig
 from pmbridge.sandbox.trello.webhooks import registry
 from pmbridge.serve import Service
-from tests.engine.conftest import UNLIMITED, Bridge, bridge
+from tests.engine.conftest import UNLIMITED, Bridge, bridge, store_backend
 from tests.fixtures.database import empty_database_url
 
-__all__ = ["bridge"]  # the engine's fixture, used here as it is
+__all__ = ["bridge", "store_backend"]  # the engine's fixtures, used here as they are
 
 T = TypeVar("T")
 

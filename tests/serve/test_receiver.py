@@ -28,10 +28,10 @@ CALLBACK = "https://sync.example.com/hooks/trello"
 PMS_SECRET = "per-run-secret"
 
 
-def trello_body(action_type: str = "updateCard") -> bytes:
+def trello_body(action_type: str = "updateCard", action_id: str = "a" * 24) -> bytes:
     return json.dumps(
         {
-            "action": {"id": "a" * 24, "type": action_type, "data": {"card": {"id": "c" * 24}}},
+            "action": {"id": action_id, "type": action_type, "data": {"card": {"id": "c" * 24}}},
             "model": {"id": "b" * 24},
             "webhook": {"id": "d" * 24, "callbackURL": CALLBACK},
         }
@@ -91,8 +91,8 @@ async def test_trello_head_check_and_a_signed_delivery_make_a_hint(receiver):
 async def test_a_comment_edit_asks_for_a_full_cycle(receiver):
     # Trello's board feeds leave comment edits out: only a full read finds them.
     client, hints = receiver
-    for kind in ("updateComment", "deleteComment"):
-        body = trello_body(kind)
+    for kind, action_id in (("updateComment", "e" * 24), ("deleteComment", "f" * 24)):
+        body = trello_body(kind, action_id)
         signature = webhooks.sign(APP_SECRET, body, CALLBACK)
         answer = await client.post(
             TRELLO_PATH, content=body, headers={"X-Trello-Webhook": signature}

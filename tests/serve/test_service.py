@@ -45,7 +45,7 @@ async def first_cycle_done(bridge: Bridge, service: Service, boards: int = 1) ->
         await until(lambda: len(webhooks_at_trello(bridge)) == boards, what="webhooks")
 
 
-@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+@pytest.mark.parametrize("store_backend", BACKENDS, indirect=True)
 async def test_a_card_edit_on_trello_reaches_custompms_through_a_webhook(
     bridge: Bridge, make_service: MakeService
 ):

@@ -19,7 +19,6 @@ def test_a_link_is_found_by_either_id(store: Store) -> None:
             "tr-1",
             base={"title": "Ship", "due": "2025-01-02T03:04:05.678Z", "done": False, "pos": 1.5},
             custompms_version="7",
-            trello_version="2025-01-02T03:04:05.678Z",
         )
     )
     assert store.get_link("task", custompms_id="cp-1") == stored
@@ -33,7 +32,7 @@ def test_a_link_is_found_by_either_id(store: Store) -> None:
         "done": False,
         "pos": 1.5,
     }
-    assert (stored.custompms_version, stored.trello_version) == ("7", "2025-01-02T03:04:05.678Z")
+    assert stored.custompms_version == "7"
     assert stored.created_at is not None and stored.created_at.tzinfo == UTC
     assert stored.updated_at == stored.created_at
 

@@ -13,21 +13,22 @@ from sqlalchemy import Connection, Engine, inspect, text
 from pmbridge.errors import SchemaVersionError, StoreError
 from pmbridge.store import MIGRATIONS, SCHEMA_VERSION, Link, Migrations, open_store
 from pmbridge.store.connect import display_url, parse_url
-from pmbridge.store.migrations import create_tables
+from pmbridge.store.migrations import create_tables, track_processes
 
 
 def test_a_new_store_is_created_at_the_current_schema_version(
     store_url: str, raw_engine: Engine
 ) -> None:
     with open_store(store_url) as store:
-        assert store.schema_version == SCHEMA_VERSION == 1
+        assert store.schema_version == SCHEMA_VERSION == 2
     with raw_engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
         applied = conn.execute(text("SELECT version, name FROM migrations")).all()
         version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-        assert version.scalar_one() == "1"
+        assert version.scalar_one() == "2"
     assert {"links", "cursors", "journal", "conflicts", "dead_letters", "runs"} <= tables
-    assert [tuple(row) for row in applied] == [(1, "create_tables")]
+    assert {"leases", "registrations"} <= tables
+    assert [tuple(row) for row in applied] == [(1, "create_tables"), (2, "track_processes")]
 
 
 def test_reopening_keeps_the_data_and_applies_nothing_again(
@@ -39,18 +40,18 @@ def test_reopening_keeps_the_data_and_applies_nothing_again(
         link = store.get_link("task", custompms_id="cp-1")
     assert link is not None and link.base == {"title": "Ship"}
     with raw_engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM migrations")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM migrations")).scalar_one() == 2
 
 
 def test_a_store_from_a_newer_pmbridge_is_refused(store_url: str, raw_engine: Engine) -> None:
     open_store(store_url).close()
     with raw_engine.begin() as conn:
-        conn.execute(text("UPDATE meta SET value = '3' WHERE key = 'schema_version'"))
+        conn.execute(text("UPDATE meta SET value = '9' WHERE key = 'schema_version'"))
     with pytest.raises(SchemaVersionError) as caught:
         open_store(store_url)
     assert str(caught.value) == (
         f"the state store at {display_url(parse_url(store_url))} was written by pmbridge "
-        "schema 3; this pmbridge knows up to 1: upgrade pmbridge"
+        "schema 9; this pmbridge knows up to 2: upgrade pmbridge"
     )
 
 
@@ -58,6 +59,7 @@ def _with_note_column() -> Migrations:
     """This pmbridge's steps plus a second one, as a later pmbridge would register it."""
     registry = Migrations()
     registry(create_tables)
+    registry(track_processes)
 
     @registry
     def add_link_note(conn: Connection) -> None:
@@ -75,22 +77,57 @@ def test_an_older_store_is_migrated_forward_step_by_step(
 
     later = _with_note_column()
     with open_store(store_url, migrations=later) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3
         link = store.get_link("task", trello_id="tr-1")
     assert link is not None and link.base == {"title": "Ship"}
     with raw_engine.connect() as conn:
         applied = conn.execute(text("SELECT version, name FROM migrations ORDER BY version"))
-        assert [tuple(row) for row in applied] == [(1, "create_tables"), (2, "add_link_note")]
+        assert [tuple(row) for row in applied] == [
+            (1, "create_tables"),
+            (2, "track_processes"),
+            (3, "add_link_note"),
+        ]
         assert conn.execute(text("SELECT note FROM links")).scalar_one() == "migrated"
 
-    # Going back to this pmbridge is refused: it does not know schema 2.
-    with pytest.raises(SchemaVersionError, match="written by pmbridge schema 2; this pmbridge"):
+    # Going back to this pmbridge is refused: it does not know schema 3.
+    with pytest.raises(SchemaVersionError, match="written by pmbridge schema 3; this pmbridge"):
         open_store(store_url)
+
+
+def test_a_schema_1_store_is_migrated_to_2_with_its_data(
+    store_url: str, raw_engine: Engine
+) -> None:
+    first = Migrations()
+    first(create_tables)
+    open_store(store_url, migrations=first).close()
+    with raw_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO links (flow, custompms_id, trello_id, base, custompms_version, "
+                "trello_version, created_at, updated_at) VALUES ('task', 'cp-1', 'tr-1', "
+                "'{\"title\": \"Ship\"}', '3', 'x', '2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO runs (started_at, status) VALUES ('2025-01-01 00:00:00', 'running')")
+        )
+    with open_store(store_url) as store:
+        assert store.schema_version == 2
+        link = store.get_link("task", trello_id="tr-1")
+        # A run left running by a pmbridge of schema 1 has no owner to wait for.
+        [interrupted] = store.mark_interrupted_runs()
+    assert link is not None and link.base == {"title": "Ship"} and link.custompms_version == "3"
+    assert interrupted.status == "interrupted"
+    with raw_engine.connect() as conn:
+        columns = {column["name"] for column in inspect(conn).get_columns("links")}
+        run_columns = {column["name"] for column in inspect(conn).get_columns("runs")}
+    assert "trello_version" not in columns
+    assert {"owner", "heartbeat_at", "lease_expires_at"} <= run_columns
 
 
 def test_an_empty_database_runs_every_step_in_order(store_url: str, raw_engine: Engine) -> None:
     with open_store(store_url, migrations=_with_note_column()) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3
     with raw_engine.connect() as conn:
         columns = {column["name"] for column in inspect(conn).get_columns("links")}
     assert "note" in columns
@@ -116,7 +153,7 @@ def test_workers_opening_a_new_store_at_once_migrate_it_once(
         worker.join(timeout=30)
     assert errors == []
     with raw_engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM migrations")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM migrations")).scalar_one() == 2
 
 
 def test_a_database_of_another_application_is_not_taken_over(
