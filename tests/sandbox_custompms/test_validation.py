@@ -49,6 +49,7 @@ BAD_CREATES: list[tuple[str, dict[str, Any], str]] = [
     ("tasks", {"project_id": "{project}", "title": "T", "tags": "a,b"}, "tags"),
     ("tasks", {"project_id": "{project}", "title": "T", "tags": [""]}, "tags[0]"),
     ("tasks", {"project_id": "{project}", "title": "T", "tags": [" web"]}, "tags[0]"),
+    ("tasks", {"project_id": "{project}", "title": "T", "tags": ["a\nb"]}, "tags[0]"),
     ("tasks", {"project_id": "{project}", "title": "T", "tags": ["t" * 65]}, "tags[0]"),
     ("tasks", {"project_id": "{project}", "title": "T", "tags": ["x"] * 201}, "tags"),
     ("tasks", {"project_id": "{project}", "title": "T", "assignees": ["ann"]}, "assignees[0]"),

@@ -105,9 +105,18 @@ def check_email(value: str) -> str:
     return value.lower()
 
 
+# White space by JavaScript's rules too (the contract's patterns may be read either way).
+_SPACES = frozenset("\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff") | {
+    chr(c) for c in range(0x2000, 0x200B)
+}
+
+
 def check_tag(value: str) -> str:
-    if value != value.strip():
+    """A tag: no white space at either end, no control characters or line breaks."""
+    if any(c.isspace() or c in _SPACES for c in (value[:1], value[-1:]) if c):
         raise ValueError(f"the tag {value!r} starts or ends with white space")
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
+        raise ValueError(f"the tag {value!r} holds a control character or a line break")
     return value
 
 
