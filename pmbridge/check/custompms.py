@@ -1,15 +1,28 @@
-"""Run the Custompms conformance suite against one implementation and clean up after it."""
+"""Run the Custompms conformance suite against one implementation and clean up after it.
+
+Every reason reported has the token masked (``***``), as ``pmbridge sync`` masks it in a
+server's error text: an implementation may echo the credential it was sent.
+"""
 
 from __future__ import annotations
 
 import httpx
 
 from pmbridge.check.custompms_checks import CHECKS, CONNECT, Check
+from pmbridge.check.custompms_optional import OPTIONAL_CHECKS, check_capabilities
 from pmbridge.check.probe import Probe, Unreachable
 from pmbridge.check.results import CheckFailed, CheckResult
 from pmbridge.errors import ConfigError, UnavailableError
 
 CLEANUP = "cleanup: everything the suite created is soft-deleted"
+CAPABILITIES = Check(
+    "capabilities: the contract version and optional parts declared", check_capabilities
+)
+
+
+def mask(text: str, token: str) -> str:
+    """``text`` with every occurrence of the token replaced by ``***``."""
+    return text.replace(token, "***") if token else text
 
 
 async def _run(check: Check, probe: Probe) -> CheckResult:
@@ -54,10 +67,16 @@ async def run_custompms_checks(
         if connect.passed:
             for check in CHECKS:
                 results.append(await _run(check, probe))
+            results.append(await _run(CAPABILITIES, probe))
+            if results[-1].passed:
+                declared = (await probe.capabilities()).features
+                for feature, name, run in OPTIONAL_CHECKS:
+                    if feature in declared:
+                        results.append(await _run(Check(name, run), probe))
     except Unreachable as err:
         raise UnavailableError(
-            f"Custompms at {host} cannot be reached ({err}): check that it is running and "
-            "that the URL is right",
+            f"Custompms at {host} cannot be reached ({mask(str(err), token)}): check that it "
+            "is running and that the URL is right",
             system="custompms",
         ) from err
     finally:
@@ -71,4 +90,4 @@ async def run_custompms_checks(
             results.append(CheckResult(CLEANUP, False, "; ".join(problems)))
         else:
             results.append(CheckResult(CLEANUP, True, f"{deleted} record(s) soft-deleted"))
-    return results
+    return [CheckResult(r.name, r.passed, mask(r.reason, token)) for r in results]

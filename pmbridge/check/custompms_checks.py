@@ -90,11 +90,11 @@ async def _sample(probe: Probe, resource: str) -> tuple[dict[str, Any], dict[str
         body = {
             "project_id": await probe.parent("projects"),
             "title": name,
-            "status": "todo",
+            "status": await probe.status(0),
             "position": 1.5,
             "completed": False,
         }
-        return body, {"status": "doing", "completed": True, "position": 2.0}
+        return body, {"status": await probe.status(1), "completed": True, "position": 2.0}
     body = {"task_id": await probe.parent("tasks"), "author": "pmbridge check", "text": name}
     return body, {"text": name + " (edited)"}
 
@@ -234,14 +234,13 @@ async def check_stale_if_match(probe: Probe) -> str:
     record = await probe.create("tasks", body)
     path = f"/tasks/{record['id']}"
     old = record["version"]
+    doing, done = await probe.status(1), await probe.status(2)
     first = await probe.call(
-        "PATCH", path, body={"status": "doing"}, headers={"If-Match": f'"{old}"'}
+        "PATCH", path, body={"status": doing}, headers={"If-Match": f'"{old}"'}
     )
     probe.expect(first, 200, f"PATCH {path} with If-Match the current version")
     current = probe.json_of(first, f"PATCH {path}")["version"]
-    stale = await probe.call(
-        "PATCH", path, body={"status": "done"}, headers={"If-Match": f'"{old}"'}
-    )
+    stale = await probe.call("PATCH", path, body={"status": done}, headers={"If-Match": f'"{old}"'})
     if stale.status_code == 200:
         raise CheckFailed(
             f'PATCH {path} with a stale If-Match ("{old}"; the record is at version {current}) '
@@ -254,7 +253,7 @@ async def check_stale_if_match(probe: Probe) -> str:
             f"PATCH {path} answered 412 with current_version={said!r}: expected {current}"
         )
     after = probe.json_of(await probe.call("GET", path), f"GET {path}")
-    if after.get("status") != "doing" or after.get("version") != current:
+    if after.get("status") != doing or after.get("version") != current:
         raise CheckFailed(f"PATCH {path} answered 412 but changed the record anyway")
     return (
         f"a PATCH with If-Match {old} at version {current} answered 412 (current_version {current})"
@@ -291,13 +290,14 @@ async def check_restore(probe: Probe) -> str:
     record = await probe.create("tasks", body)
     path = f"/tasks/{record['id']}"
     probe.expect(await probe.call("DELETE", path), 204, f"DELETE {path}")
-    blocked = await probe.call("PATCH", path, body={"status": "doing"})
+    doing, done = await probe.status(1), await probe.status(2)
+    blocked = await probe.call("PATCH", path, body={"status": doing})
     probe.expect(blocked, 410, f"PATCH {path} of a deleted task (without deleted=false)")
-    restored = await probe.call("PATCH", path, body={"deleted": False, "status": "restored"})
+    restored = await probe.call("PATCH", path, body={"deleted": False, "status": done})
     probe.expect(restored, 200, f'PATCH {path} {{"deleted": false}}')
     live = probe.json_of(restored, f"PATCH {path}")
     check_record(live, f'PATCH {path} {{"deleted": false}}')
-    _echoes(live, {"status": "restored"}, f"PATCH {path}")
+    _echoes(live, {"status": done}, f"PATCH {path}")
     probe.expect(await probe.call("GET", path), 200, f"GET {path} after the restore")
     return 'a deleted task answered 410 to PATCH, then {"deleted": false} restored it'
 
@@ -325,7 +325,7 @@ async def feed_scenario(probe: Probe) -> FeedScenario:
     changed = await probe.call(
         "PATCH",
         f"/tasks/{first}",
-        body={"status": "doing"},
+        body={"status": await probe.status(1)},
         headers={"If-Match": f'"{made[0]["version"]}"'},
     )
     probe.expect(changed, 200, f"PATCH /tasks/{first}")

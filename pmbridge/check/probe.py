@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 
 import httpx
 
+from pmbridge.check.capabilities import VERSION_1, Capabilities, parse_capabilities
 from pmbridge.check.results import CheckFailed
 
 # Sentinel: send the probe's own token.
 OWN_TOKEN = object()
-RESOURCE_ORDER = ("customers", "projects", "tasks", "comments")
+RESOURCE_ORDER = ("customers", "projects", "tasks", "comments", "people")
 T = TypeVar("T")
 
 
@@ -64,6 +65,27 @@ class Probe:
         self._parents: dict[str, str] = {}
         self._head: str | None = None
         self._shared: dict[str, object] = {}
+        self._capabilities: Capabilities | None = None
+
+    async def capabilities(self) -> Capabilities:
+        """What the implementation declares (read once); 404 means version 1.0."""
+        if self._capabilities is None:
+            response = await self.call("GET", "/capabilities")
+            if response.status_code == 404:
+                self._capabilities = VERSION_1
+            else:
+                self.expect(response, 200, "GET /capabilities")
+                self._capabilities = parse_capabilities(self.json_of(response, "GET /capabilities"))
+        return self._capabilities
+
+    async def status(self, index: int) -> str:
+        """One of the implementation's task statuses (they repeat when it has few). A broken
+        capabilities document fails its own check; the others then use the default ones."""
+        try:
+            statuses = (await self.capabilities()).usable_statuses
+        except CheckFailed:
+            statuses = VERSION_1.usable_statuses
+        return statuses[index % len(statuses)]
 
     def label(self, text: str) -> str:
         """A recognisable name for something the suite creates."""

@@ -43,7 +43,10 @@ def check_custompms(
 
     The suite creates a few records of each kind and soft-deletes them all at the end.
 
-    It checks reads, writes, the change feed, idempotent creates, If-Match, errors and auth.
+    It checks reads, writes, the change feed, idempotent creates, If-Match, errors and auth,
+    then reports which optional parts of contract 1.1 the server declares (GET /capabilities:
+    tags, assignees, checklist, links, people) and checks each one declared. A 1.0 server
+    without them passes. Any credential the server echoes back is shown as ***.
 
     Exit status: 0 when every check passes, 1 when any fails, 2 when the server is unreachable.
 

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from pmbridge.cli.app import sandbox_app
 from pmbridge.sandbox.custompms import DEFAULT_TOKEN, create_app
+from pmbridge.sandbox.custompms.constraints import DEFAULT_STATUSES
 from pmbridge.sandbox.server import listening_socket
 
 
@@ -41,6 +42,15 @@ def sandbox_custompms(
         ),
     ] = DEFAULT_TOKEN,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="A task status that exists (repeat for each, in order); any other is refused. "
+            f"Default: {', '.join(DEFAULT_STATUSES)}.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the reference Custompms (docs/custompms-api.yaml) until Ctrl+C.
 
@@ -50,6 +60,8 @@ def sandbox_custompms(
     Example:
 
         pmbridge sandbox custompms --port 8765 --db custompms.db --token s3cret
+
+        pmbridge sandbox custompms --status todo --status in_progress --status review --status done
     """
     out = Console(highlight=False)
     errors = Console(stderr=True, highlight=False)
@@ -62,7 +74,7 @@ def sandbox_custompms(
         errors.print(f"Error: cannot listen on {host}:{port}: {err.strerror}", markup=False)
         raise typer.Exit(2) from None
     try:
-        app = create_app(str(db) if db else None, token=token)
+        app = create_app(str(db) if db else None, token=token, statuses=status or DEFAULT_STATUSES)
     except (ValueError, RuntimeError) as err:
         errors.print(f"Error: {err}", markup=False)
         raise typer.Exit(2) from None
@@ -72,6 +84,7 @@ def sandbox_custompms(
     out.print(f"  API:   {url}", markup=False)
     out.print(f"  token: {token}", markup=False)
     out.print(f"  page:  {url}/  (no token needed: a local demo page)", markup=False)
+    out.print(f"  statuses: {', '.join(app.store.statuses)}", markup=False)
     out.print(
         f"  data:  {db}" if db else "  data:  temporary; lost when the server stops (--db FILE)",
         markup=False,

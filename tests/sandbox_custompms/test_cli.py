@@ -38,9 +38,21 @@ def _start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
 
 def test_the_command_serves_the_api_and_keeps_data_in_the_file(tmp_path: Path) -> None:
     db = tmp_path / "pms.db"
-    process, shown = _start("--port", "0", "--db", str(db), "--token", "cli-token-1")
+    process, shown = _start(
+        "--port",
+        "0",
+        "--db",
+        str(db),
+        "--token",
+        "cli-token-1",
+        "--status",
+        "open",
+        "--status",
+        "shut",
+    )
     try:
         assert shown["token"] == "cli-token-1"
+        assert shown["statuses"] == "open, shut"
         url = shown["API"]
         assert url.startswith("http://127.0.0.1:")
         with httpx.Client(base_url=url, timeout=10) as client:
@@ -52,6 +64,10 @@ def test_the_command_serves_the_api_and_keeps_data_in_the_file(tmp_path: Path) -
             )
             assert created.status_code == 201
             assert "From the CLI" in client.get("/").text
+            capabilities = client.get(
+                "/capabilities", headers={"Authorization": "Bearer cli-token-1"}
+            )
+            assert capabilities.json()["statuses"] == ["open", "shut"]
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)

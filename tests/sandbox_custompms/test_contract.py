@@ -8,6 +8,7 @@ record and creates get live parents, so the happy paths run too, not only 404s a
 
 from __future__ import annotations
 
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ CHECKS = [
     response_schema_conformance,
     negative_data_rejection,
 ]
-RESOURCES = ("customers", "projects", "tasks", "comments")
+RESOURCES = ("customers", "projects", "tasks", "comments", "people")
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,7 @@ def test_the_document_is_a_valid_openapi_3_1_description(schema: Any) -> None:
     assert {"POST /subscriptions", "GET /subscriptions", "DELETE /subscriptions/{id}"} <= (
         operations
     )
+    assert "GET /capabilities" in operations
 
 
 class _Fresh:
@@ -64,6 +66,7 @@ class _Fresh:
 
     def __init__(self, api: Api):
         self.api = api
+        self.emails = count()
         task = api.task()
         self.parents = {
             "customer_id": api.http.get(f"/projects/{task['project_id']}").json()["customer_id"],
@@ -77,6 +80,7 @@ class _Fresh:
             "projects": {"name": "p", "customer_id": self.parents["customer_id"]},
             "tasks": {"title": "t", "project_id": self.parents["project_id"]},
             "comments": {"text": "c", "task_id": self.parents["task_id"]},
+            "people": {"email": f"p{next(self.emails)}@example.com", "name": "P"},
         }[resource]
         return self.api.create(resource, **body)["id"]
 

@@ -42,7 +42,7 @@ def test_every_resource_round_trips(api: Api) -> None:
     assert project["archived"] is True
     task = api.task(
         project_id=project["id"],
-        status="In review",
+        status="in_progress",
         due_at="2024-05-01T11:30:00+02:00",
         start_at="2024-04-20",
         completed=True,
@@ -51,7 +51,7 @@ def test_every_resource_round_trips(api: Api) -> None:
     # Instants come back in UTC with Z; a date stays a date.
     assert task["due_at"] == "2024-05-01T09:30:00Z"
     assert task["start_at"] == "2024-04-20"
-    assert task["status"] == "In review"
+    assert task["status"] == "in_progress"
     assert task["position"] == 16384.5
     on_task = api.create("comments", task_id=task["id"], author="Ann", text="Looks good")
     on_project = api.create("comments", project_id=project["id"], text="Kick-off")

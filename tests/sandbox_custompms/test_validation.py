@@ -44,6 +44,63 @@ BAD_CREATES: list[tuple[str, dict[str, Any], str]] = [
     ("tasks", {"project_id": "{project}", "title": "T", "position": True}, "position"),
     ("tasks", {"project_id": "{project}", "title": "T", "completed": "true"}, "completed"),
     ("tasks", {"project_id": "{project}", "title": "T", "deleted": False}, "deleted"),
+    ("tasks", {"project_id": "{project}", "title": "T", "status": "bogus"}, "status"),
+    ("tasks", {"project_id": "{project}", "title": "T", "tags": None}, "tags"),
+    ("tasks", {"project_id": "{project}", "title": "T", "tags": "a,b"}, "tags"),
+    ("tasks", {"project_id": "{project}", "title": "T", "tags": [""]}, "tags[0]"),
+    ("tasks", {"project_id": "{project}", "title": "T", "tags": [" web"]}, "tags[0]"),
+    ("tasks", {"project_id": "{project}", "title": "T", "tags": ["a\nb"]}, "tags[0]"),
+    ("tasks", {"project_id": "{project}", "title": "T", "tags": ["t" * 65]}, "tags[0]"),
+    ("tasks", {"project_id": "{project}", "title": "T", "tags": ["x"] * 201}, "tags"),
+    ("tasks", {"project_id": "{project}", "title": "T", "assignees": ["ann"]}, "assignees[0]"),
+    (
+        "tasks",
+        {"project_id": "{project}", "title": "T", "assignees": ["no@one.example"]},
+        "assignees",
+    ),
+    (
+        "tasks",
+        {"project_id": "{project}", "title": "T", "checklist": [{"done": True}]},
+        "checklist[0].text",
+    ),
+    (
+        "tasks",
+        {"project_id": "{project}", "title": "T", "checklist": [{"text": ""}]},
+        "checklist[0].text",
+    ),
+    (
+        "tasks",
+        {"project_id": "{project}", "title": "T", "checklist": [{"text": "a", "done": "no"}]},
+        "checklist[0].done",
+    ),
+    (
+        "tasks",
+        {"project_id": "{project}", "title": "T", "checklist": [{"id": "mine", "text": "a"}]},
+        "checklist[0].id",
+    ),
+    (
+        "tasks",
+        {"project_id": "{project}", "title": "T", "links": [{"url": "ftp://x.example"}]},
+        "links[0].url",
+    ),
+    (
+        "tasks",
+        {"project_id": "{project}", "title": "T", "links": [{"title": "no url"}]},
+        "links[0].url",
+    ),
+    (
+        "tasks",
+        {
+            "project_id": "{project}",
+            "title": "T",
+            "links": [{"url": "https://x.example", "size": 1}],
+        },
+        "links[0].size",
+    ),
+    ("people", {"name": "Ann"}, "email"),
+    ("people", {"email": "ann", "name": "Ann"}, "email"),
+    ("people", {"email": "ANN@example.com", "name": "Ann again"}, "email"),
+    ("people", {"email": "bob@example.com"}, "name"),
     ("comments", {"text": "hi"}, "task_id"),
     ("comments", {"text": "hi", "task_id": "{task}", "project_id": "{project}"}, "project_id"),
     ("comments", {"task_id": "{task}"}, "text"),
@@ -58,6 +115,7 @@ BAD_CREATES: list[tuple[str, dict[str, Any], str]] = [
 def live(api: Api) -> dict[str, str]:
     """Ids of live parents, and of a deleted customer."""
     task = api.task()
+    api.create("people", email="ann@example.com", name="Ann")
     deleted = api.customer(name="Gone Ltd")
     assert api.http.delete(f"/customers/{deleted['id']}").status_code == 204
     return {"project": task["project_id"], "task": task["id"], "deleted_customer": deleted["id"]}
@@ -71,7 +129,9 @@ def _fill(body: dict[str, Any], live: dict[str, str]) -> dict[str, Any]:
 
 
 def _feeds(api: Api) -> dict[str, list[dict[str, Any]]]:
-    return {r: api.feed(r)["items"] for r in ("customers", "projects", "tasks", "comments")}
+    return {
+        r: api.feed(r)["items"] for r in ("customers", "projects", "tasks", "comments", "people")
+    }
 
 
 def _assert_names(response: Any, status: int, field: str) -> None:
@@ -111,6 +171,11 @@ def test_bad_patches_are_refused_and_change_nothing(api: Api, live: dict[str, st
         (task_path, {"deleted": 0}, "deleted"),
         (task_path, {"completed": 0}, "completed"),
         (task_path, {"owner": "me"}, "owner"),
+        (task_path, {"status": "bogus"}, "status"),
+        (task_path, {"tags": None}, "tags"),
+        (task_path, {"assignees": ["no@one.example"]}, "assignees"),
+        (task_path, {"checklist": [{"id": "not-an-item", "text": "a"}]}, "checklist[0].id"),
+        (task_path, {"links": [{"id": "not-a-link", "url": "https://x.example"}]}, "links[0].id"),
         (f"/comments/{comment['id']}", {"task_id": None}, "task_id"),
         (f"/comments/{comment['id']}", {"project_id": live["project"]}, "project_id"),
     ]

@@ -94,11 +94,11 @@ async def test_create_with_a_used_key_of_a_deleted_record_names_it(
 async def test_update_with_the_current_version(client: CustompmsClient, project_id: str) -> None:
     task = await client.create("tasks", {"project_id": project_id, "title": "A"}, "t")
 
-    updated = await client.update("tasks", task["id"], {"status": "doing"}, if_match=1)
+    updated = await client.update("tasks", task["id"], {"status": "in_progress"}, if_match=1)
     unconditional = await client.update("tasks", task["id"], {"completed": True})
     by_etag = await client.update("tasks", task["id"], {"position": 4}, if_match='W/"3"')
 
-    assert (updated["status"], updated["version"]) == ("doing", 2)
+    assert (updated["status"], updated["version"]) == ("in_progress", 2)
     assert (unconditional["completed"], unconditional["version"]) == (True, 3)
     assert (by_etag["position"], by_etag["version"]) == (4, 4)
 
@@ -107,14 +107,14 @@ async def test_stale_if_match_raises_with_the_current_version(
     client: CustompmsClient, project_id: str
 ) -> None:
     task = await client.create("tasks", {"project_id": project_id, "title": "A"}, "t")
-    await client.update("tasks", task["id"], {"status": "doing"}, if_match=task["version"])
+    await client.update("tasks", task["id"], {"status": "in_progress"}, if_match=task["version"])
 
     with pytest.raises(StaleVersionError) as stale:
         await client.update("tasks", task["id"], {"status": "done"}, if_match=task["version"])
 
     assert stale.value.current_version == "2" and stale.value.status == 412
     assert "re-read it and merge" in str(stale.value)
-    assert (await client.get("tasks", task["id"]))["status"] == "doing"
+    assert (await client.get("tasks", task["id"]))["status"] == "in_progress"
 
 
 async def test_invalid_value_names_the_field(client: CustompmsClient, project_id: str) -> None:
@@ -141,9 +141,9 @@ async def test_delete_then_restore_with_changes(client: CustompmsClient, project
 
     await client.delete("tasks", task["id"])
     await client.delete("tasks", task["id"])  # deleting a deleted record is fine
-    restored = await client.restore("tasks", task["id"], {"status": "back"}, if_match=2)
+    restored = await client.restore("tasks", task["id"], {"status": "done"}, if_match=2)
 
-    assert restored["deleted"] is False and restored["status"] == "back"
+    assert restored["deleted"] is False and restored["status"] == "done"
     assert restored["version"] == 3
     assert (await client.get("tasks", task["id"]))["version"] == 3
 

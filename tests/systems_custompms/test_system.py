@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import httpx
 import pytest
 
 from pmbridge.errors import AuthenticationError, InvalidValueError, StaleVersionError
 from pmbridge.sandbox.server import ServerThread
 from pmbridge.systems.base import System
 from pmbridge.systems.custompms import CustompmsClient, CustompmsSystem
+from pmbridge.systems.custompms.values import OPTIONAL, to_record
 
 
 def test_it_is_a_system(system: CustompmsSystem) -> None:
@@ -63,6 +66,10 @@ async def test_read_normalises_every_kind(client: CustompmsClient, system: Custo
         "completed": False,
         "archived": False,
         "position": 3.0,
+        "tags": (),
+        "assignees": (),
+        "checklist": (),
+        "links": (),
     }
     assert isinstance(tasks[0].fields["position"], float)
     assert comments[0].fields == {
@@ -208,3 +215,109 @@ async def test_check_proves_the_token(
     with pytest.raises(AuthenticationError, match="check PMBRIDGE_CUSTOMPMS_TOKEN"):
         await wrong.check()
     await wrong.aclose()
+
+
+def _add_people(server: ServerThread, token: str, *emails: str) -> None:
+    # The connector reads no people yet: add them straight through the API.
+    for email in emails:
+        answer = httpx.post(
+            server.url + "/people",
+            json={"email": email, "name": email.split("@")[0]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 201, answer.text
+
+
+async def test_tasks_carry_tags_assignees_checklist_and_links(
+    system: CustompmsSystem, project_id: str, custompms_server: ServerThread, custompms_token: str
+) -> None:
+    _add_people(custompms_server, custompms_token, "ann@example.com", "bob@example.com")
+    fields = {
+        "project_id": project_id,
+        "title": "Launch",
+        "tags": frozenset({"web", "copy"}),
+        "assignees": ("Bob@Example.com", "ann@example.com"),
+        "checklist": ({"id": None, "text": "Outline", "done": False}, {"text": "Draft"}),
+        "links": ({"title": "Brief", "url": "https://docs.example/brief"},),
+    }
+
+    made = await system.create("task", fields, idempotency_key="lists")
+    [read] = [r for r in (await system.read("task", None)).records if r.id == made.id]
+
+    assert read.fields["tags"] == ("copy", "web")
+    assert read.fields["assignees"] == ("ann@example.com", "bob@example.com")
+    outline, draft = read.fields["checklist"]
+    assert [(i["text"], i["done"]) for i in (outline, draft)] == [
+        ("Outline", False),
+        ("Draft", False),
+    ]
+    assert list(outline) == ["id", "text", "done"] and outline["id"] and draft["id"]
+    [brief] = read.fields["links"]
+    assert brief == {"id": brief["id"], "title": "Brief", "url": "https://docs.example/brief"}
+    assert made.fields == read.fields
+    # The canonical form is plain JSON.
+    assert json.loads(json.dumps(read.fields["checklist"])) == [outline, draft]
+
+    updated = await system.update(
+        "task",
+        made.id,
+        {
+            "tags": ("web",),
+            "assignees": (),
+            "checklist": ({**draft, "done": True}, {"text": "Review", "done": False}),
+            "links": (),
+        },
+        version=made.version,
+    )
+
+    assert updated.version == "2"
+    assert updated.fields["tags"] == ("web",) and updated.fields["assignees"] == ()
+    done, review = updated.fields["checklist"]
+    assert (done["id"], done["done"]) == (draft["id"], True)
+    assert review["text"] == "Review" and review["id"] not in (outline["id"], draft["id"])
+    assert updated.fields["links"] == ()
+    assert (await system.get("task", made.id)) == updated
+    with pytest.raises(StaleVersionError):
+        await system.update("task", made.id, {"tags": ()}, version=made.version)
+
+
+async def test_an_unknown_assignee_is_refused_naming_the_field(
+    system: CustompmsSystem, project_id: str
+) -> None:
+    made = await system.create(
+        "task", {"project_id": project_id, "title": "T"}, idempotency_key="t"
+    )
+
+    with pytest.raises(
+        InvalidValueError, match=r"no person has the email 'no@one\.example'"
+    ) as err:
+        await system.update("task", made.id, {"assignees": ("no@one.example",)})
+    assert err.value.field == "assignees"
+
+
+async def test_a_server_without_the_optional_parts_gives_records_without_them(
+    client: CustompmsClient, project_id: str
+) -> None:
+    task = await client.create("tasks", {"project_id": project_id, "title": "T"}, "t")
+    version_1 = {k: v for k, v in task.items() if k not in OPTIONAL}
+
+    record = to_record("task", version_1)
+
+    assert not OPTIONAL & set(record.fields)
+    assert record.fields["title"] == "T"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("tags", "a,b", "tags is str, not a list"),
+        ("assignees", [1], "assignees holds a value that is not a string"),
+        ("checklist", [{"text": "no id"}], "a checklist item lacks id, done"),
+        ("links", ["https://x.example"], "a links item is str, not an object"),
+    ],
+)
+def test_malformed_lists_are_refused(name: str, value: object, message: str) -> None:
+    item = {"id": "t1", "version": 1, "updated_at": "2030-01-01T00:00:00Z", name: value}
+
+    with pytest.raises(ValueError, match=message):
+        to_record("task", item)

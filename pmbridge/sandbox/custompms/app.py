@@ -8,10 +8,11 @@ and inject faults; the returned ``CustompmsApp`` is that wrapper, with ``state.c
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from pmbridge.sandbox.control import Answer, SandboxControl
+from pmbridge.sandbox.custompms.constraints import DEFAULT_STATUSES
+from pmbridge.sandbox.custompms.limits import MAX_BODY_BYTES, BodyLimit
 from pmbridge.sandbox.custompms.notify import Notifier
 from pmbridge.sandbox.custompms.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -37,9 +40,11 @@ from pmbridge.sandbox.custompms.problems import (
     problem_response,
 )
 from pmbridge.sandbox.custompms.routes import (
+    capabilities,
     comments,
     customers,
     page,
+    people,
     projects,
     subscriptions,
     tasks,
@@ -69,6 +74,7 @@ def create_app(
     token: str = DEFAULT_TOKEN,
     *,
     notify_attempts: int = 4,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
 ) -> CustompmsApp:
     """A reference Custompms.
 
@@ -76,6 +82,7 @@ def create_app(
         when the app is garbage-collected
     :param token: the bearer token every API request must carry
     :param notify_attempts: tries per notification delivery
+    :param statuses: the task statuses that exist (any other is refused with 422)
     """
     if not token:
         raise ValueError("the Custompms token must not be empty")
@@ -83,7 +90,7 @@ def create_app(
     if db_url is None:
         temp_dir = tempfile.mkdtemp(prefix="custompms-")
         db_url = str(Path(temp_dir) / "custompms.db")
-    store = Store(db_url)
+    store = Store(db_url, statuses=statuses)
     notifier = Notifier(store.subscription_targets, attempts=notify_attempts)
 
     @asynccontextmanager
@@ -102,9 +109,12 @@ def create_app(
     api.state.store = store
     api.state.notifier = notifier
     api.state.token = token
-    for module in (customers, projects, tasks, comments, subscriptions, page):
+    api.state.page_secret = secrets.token_bytes(32)  # signs the page's CSRF tokens
+    routers = (customers, projects, tasks, comments, people, capabilities, subscriptions, page)
+    for module in routers:
         api.include_router(module.router)
     _install_error_handlers(api)
+    api.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app = CustompmsApp(api, store)
     if temp_dir is not None:
         weakref.finalize(app, _remove_temp_db, store, temp_dir)

@@ -4,7 +4,8 @@ Pydantic in strict mode, unknown properties forbidden, so every bad value is ref
 the field it belongs to. Create models give defaults; patch models are derived from them
 (every property optional, ``null`` still refused where the property is not nullable) and add
 ``deleted: false`` for restoring a deleted record. Values come out normalised: instants in
-UTC with ``Z``, dates unchanged.
+UTC with ``Z``, dates unchanged, sets (tags, assignees) sorted without duplicates, emails in
+lower case. Checklist items and links come out as plain dicts; the store gives new ones ids.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ TEXT_MAX = 16384
 STATUS_MAX = 64
 URL_MAX = 2048
 ID_MAX = 64
+TAG_MAX = 64
+EMAIL_MAX = 254
+LIST_MAX = 200
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INSTANT = re.compile(
@@ -37,6 +41,7 @@ _INSTANT = re.compile(
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
 )
 _HTTP_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def normalize_when(value: str) -> str:
@@ -93,6 +98,33 @@ def check_http_url(value: str) -> str:
     return value
 
 
+def check_email(value: str) -> str:
+    """An email address (``name@host.tld``), in lower case."""
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an email address (name@example.com)")
+    return value.lower()
+
+
+# White space by JavaScript's rules too (the contract's patterns may be read either way).
+_SPACES = frozenset("\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff") | {
+    chr(c) for c in range(0x2000, 0x200B)
+}
+
+
+def check_tag(value: str) -> str:
+    """A tag: no white space at either end, no control characters or line breaks."""
+    if any(c.isspace() or c in _SPACES for c in (value[:1], value[-1:]) if c):
+        raise ValueError(f"the tag {value!r} starts or ends with white space")
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
+        raise ValueError(f"the tag {value!r} holds a control character or a line break")
+    return value
+
+
+def as_set(values: list[str]) -> list[str]:
+    """A set on the wire: sorted, without duplicates."""
+    return sorted(set(values))
+
+
 def _text(min_length: int, max_length: int) -> Any:
     return Annotated[
         str, StringConstraints(strict=True, min_length=min_length, max_length=max_length)
@@ -109,6 +141,14 @@ Secret = _text(1, 512)
 HttpUrl = Annotated[
     str, StringConstraints(strict=True, max_length=URL_MAX), AfterValidator(check_http_url)
 ]
+Email = Annotated[
+    str, StringConstraints(strict=True, max_length=EMAIL_MAX), AfterValidator(check_email)
+]
+Tag = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=TAG_MAX), AfterValidator(check_tag)
+]
+Tags = Annotated[list[Tag], Field(max_length=LIST_MAX), AfterValidator(as_set)]
+Assignees = Annotated[list[Email], Field(max_length=LIST_MAX), AfterValidator(as_set)]
 When = Annotated[str, StringConstraints(strict=True, max_length=64), AfterValidator(normalize_when)]
 Position = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
@@ -124,6 +164,26 @@ Restore = Annotated[bool, Field(strict=True), AfterValidator(_restore_only)]
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ChecklistItem(_Input):
+    """One checklist item; ``id`` names an item the task has (leave it out for a new one)."""
+
+    id: RecordId | None = None
+    text: Name
+    done: bool = False
+
+
+class Link(_Input):
+    """One link; ``id`` names a link the task has (leave it out for a new one)."""
+
+    id: RecordId | None = None
+    title: Annotated[str, StringConstraints(strict=True, max_length=NAME_MAX)] = ""
+    url: HttpUrl
+
+
+Checklist = Annotated[list[ChecklistItem], Field(max_length=LIST_MAX)]
+Links = Annotated[list[Link], Field(max_length=LIST_MAX)]
 
 
 class CustomerCreate(_Input):
@@ -149,6 +209,15 @@ class TaskCreate(_Input):
     completed: bool = False
     archived: bool = False
     position: Position | None = None
+    tags: Tags = Field(default_factory=list)
+    assignees: Assignees = Field(default_factory=list)
+    checklist: Checklist = Field(default_factory=list)
+    links: Links = Field(default_factory=list)
+
+
+class PersonCreate(_Input):
+    email: Email
+    name: Name
 
 
 class CommentCreate(_Input):
@@ -188,3 +257,4 @@ CustomerPatch = patch_model(CustomerCreate)
 ProjectPatch = patch_model(ProjectCreate)
 TaskPatch = patch_model(TaskCreate)
 CommentPatch = patch_model(CommentCreate)
+PersonPatch = patch_model(PersonCreate)

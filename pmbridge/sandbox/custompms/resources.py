@@ -1,4 +1,4 @@
-"""The four resources of the Custompms contract, described as data.
+"""The resources of the Custompms contract, described as data.
 
 A ``ResourceSpec`` ties a resource's name to its table, its input models, the properties
 that refer to a parent record, and the rules a whole record must obey (a comment is on
@@ -89,6 +89,9 @@ COMMENTS = ResourceSpec(
     state_rule=_one_parent,
 )
 
+# Optional since contract 1.1: who exists, for task assignees.
+PEOPLE = ResourceSpec("people", "person", tables.people, models.PersonCreate, models.PersonPatch)
+
 RESOURCES: dict[str, ResourceSpec] = {
-    spec.name: spec for spec in (CUSTOMERS, PROJECTS, TASKS, COMMENTS)
+    spec.name: spec for spec in (CUSTOMERS, PROJECTS, TASKS, COMMENTS, PEOPLE)
 }

@@ -6,6 +6,8 @@ that transaction. Writes are therefore serialised and commit in counter order, s
 read (a snapshot, thanks to WAL) never sees change N+1 without change N: reading
 ``change_seq > cursor`` in order skips nothing, whatever the timestamps say and however
 many clients write at once. The counter lives in the database, so cursors survive restarts.
+A new database file is created readable by its owner only (mode 0600); a file of an older
+schema version is migrated in place (``tables.MIGRATIONS``).
 
 Refusals are raised as ``ApiProblem`` subclasses (see ``problems``); a refused write
 changes nothing.
@@ -15,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +41,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from pmbridge.sandbox.custompms import tables
+from pmbridge.sandbox.custompms.constraints import DEFAULT_STATUSES, checked
 from pmbridge.sandbox.custompms.problems import (
     FieldProblem,
     Gone,
@@ -46,7 +50,7 @@ from pmbridge.sandbox.custompms.problems import (
     NotFound,
     StaleVersion,
 )
-from pmbridge.sandbox.custompms.resources import RESOURCES, ResourceSpec
+from pmbridge.sandbox.custompms.resources import PEOPLE, RESOURCES, ResourceSpec
 
 Record = dict[str, Any]
 _CURSOR = re.compile(r"^[0-9]{1,18}$")
@@ -90,10 +94,15 @@ class Store:
     """All data of one reference Custompms, in one SQLite file.
 
     :param db_url: ``sqlite:///path/to/file.db`` (or a plain file path)
+    :param statuses: the task statuses that exist, in the order a person picks from
     """
 
-    def __init__(self, db_url: str):
+    def __init__(self, db_url: str, *, statuses: Sequence[str] = DEFAULT_STATUSES):
         self.url = sqlite_url(db_url)
+        self.statuses = tuple(statuses)
+        if not self.statuses or not all(isinstance(s, str) and s for s in self.statuses):
+            raise ValueError("the reference Custompms needs at least one non-empty task status")
+        _create_private(make_url(self.url).database or "")
         self.engine = create_engine(
             self.url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -136,10 +145,18 @@ class Store:
                         {"key": "change_seq", "value": 0},
                     ],
                 )
-            elif stored != tables.SCHEMA_VERSION:
+            elif stored != tables.SCHEMA_VERSION and stored not in tables.MIGRATIONS:
                 raise RuntimeError(
                     f"{self.url} holds Custompms schema version {stored}; this server "
-                    f"uses version {tables.SCHEMA_VERSION}"
+                    f"uses version {tables.SCHEMA_VERSION} and cannot migrate it"
+                )
+            while stored is not None and stored < tables.SCHEMA_VERSION:
+                tables.MIGRATIONS[stored](conn)
+                stored += 1
+                conn.execute(
+                    update(tables.meta)
+                    .where(tables.meta.c.key == "schema_version")
+                    .values(value=stored)
                 )
 
     def close(self) -> None:
@@ -265,6 +282,9 @@ class Store:
                     if record["deleted"]:
                         raise _gone(spec, record)
                     return record, False
+            values, problems = checked(conn, spec, values, current=None, statuses=self.statuses)
+            if problems:
+                raise _invalid(spec, problems)
             self._check_parents(conn, spec, values, current=None)
             stamp = self._stamp()
             record_id = uuid.uuid4().hex
@@ -313,6 +333,12 @@ class Store:
             if not diff and not current["deleted"]:
                 return current, False
             problems = spec.state_rule({**current, **diff})
+            to_check = dict(diff)
+            if spec is PEOPLE and current["deleted"]:
+                to_check.setdefault("email", current["email"])  # a restore takes it back
+            to_check, more = checked(conn, spec, to_check, current=current, statuses=self.statuses)
+            diff.update({name: to_check[name] for name in diff})
+            problems += more
             if problems:
                 raise _invalid(spec, problems)
             self._check_parents(conn, spec, diff, current=current)
@@ -419,6 +445,18 @@ class Store:
                 ).scalar_one()
                 for name, spec in RESOURCES.items()
             }
+
+
+def _create_private(path: str) -> None:
+    """Create the database file readable by its owner only, unless it exists."""
+    if not path or os.path.exists(path):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as err:
+        raise RuntimeError(f"cannot use the database file {path}: {err.strerror}") from None
 
 
 def _as_record(spec: ResourceSpec, row: Mapping[str, Any]) -> Record:

@@ -6,13 +6,18 @@ sort in time order), ``deleted`` (soft delete) and ``change_seq``: the value of 
 change counter (``meta.change_seq``) taken inside the transaction of the record's latest
 change. The change feeds read records in ``change_seq`` order, and a cursor is a
 ``change_seq`` value.
+
+Schema versions: 1 had no people and no task tags, assignees, checklist or links;
+``MIGRATIONS`` brings a file of an older version up to ``SCHEMA_VERSION``, step by step.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
+    Connection,
     Float,
     Integer,
     MetaData,
@@ -21,7 +26,7 @@ from sqlalchemy import (
     Table,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -72,6 +77,17 @@ tasks = _record_table(
     Column("completed", Boolean, nullable=False),
     Column("archived", Boolean, nullable=False),
     Column("position", Float),
+    # JSON arrays: tags and assignees sorted strings; checklist [{id, text, done}];
+    # links [{id, title, url}], in the order written.
+    Column("tags", JSON, nullable=False, server_default="[]"),
+    Column("assignees", JSON, nullable=False, server_default="[]"),
+    Column("checklist", JSON, nullable=False, server_default="[]"),
+    Column("links", JSON, nullable=False, server_default="[]"),
+)
+people = _record_table(
+    "people",
+    Column("email", String, nullable=False, index=True),
+    Column("name", String, nullable=False),
 )
 comments = _record_table(
     "comments",
@@ -99,3 +115,13 @@ subscriptions = Table(
     Column("secret", String, nullable=False),
     Column("created_at", String, nullable=False),
 )
+
+
+def _tasks_carry_lists(conn: Connection) -> None:
+    """Version 1 → 2: task tags, assignees, checklist and links (people: a new table)."""
+    for name in ("tags", "assignees", "checklist", "links"):
+        conn.exec_driver_sql(f"ALTER TABLE tasks ADD COLUMN {name} JSON NOT NULL DEFAULT '[]'")
+
+
+# The step from each older schema version to the next one.
+MIGRATIONS = {1: _tasks_carry_lists}

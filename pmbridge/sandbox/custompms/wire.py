@@ -91,12 +91,21 @@ def validate(
 
 def _field_problem(error: Any, what: str) -> FieldProblem:
     loc = error.get("loc") or ()
-    field = str(loc[0]) if loc else "body"
+    # links[0].url: the property, then where inside it
+    field = (
+        "".join(
+            f"[{part}]" if isinstance(part, int) else (f".{part}" if i else str(part))
+            for i, part in enumerate(loc)
+        )
+        or "body"
+    )
     kind = error["type"]
     if kind == "missing":
         message = "is required"
     elif kind == "extra_forbidden" and field in SERVER_SET:
         message = "is set by the server and cannot be written"
+    elif kind == "extra_forbidden" and len(loc) > 1:
+        message = f"is not a property of a {loc[0]} item"
     elif kind == "extra_forbidden":
         message = f"is not a property of a {what}"
     else:
