@@ -11,13 +11,15 @@ import functools
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from pmbridge.config import Settings, load_settings
 from pmbridge.errors import PmbridgeError
+
+if TYPE_CHECKING:
+    from pmbridge.config import Settings
 
 # Piped output (logs, CI, tests) gets room for the whole sync table instead of 80 columns.
 _WIDTH = None if sys.stdout.isatty() else 120
@@ -48,6 +50,8 @@ T = TypeVar("T")
 
 def settings_from(config: Path | None, flows: Path | None = None, **overrides: Any) -> Settings:
     """Settings from the config file and environment, with the command line on top."""
+    from pmbridge.config import load_settings
+
     extra = {k: v for k, v in overrides.items() if v is not None}
     if flows is not None:
         extra["flows"] = flows

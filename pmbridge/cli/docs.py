@@ -9,8 +9,6 @@ import typer
 
 from pmbridge.cli.app import app
 from pmbridge.cli.common import ConfigOption, FlowsOption, console, handle_errors, settings_from
-from pmbridge.flows.docs import render_rst
-from pmbridge.wiring import load_flow_file
 
 
 @app.command()
@@ -27,6 +25,9 @@ def docs(
 
     Example: pmbridge docs -o docs/dataflow.rst
     """
+    from pmbridge.flows.docs import render_rst
+    from pmbridge.wiring import load_flow_file
+
     settings = settings_from(config, flows)
     flow_file = load_flow_file(settings)
     source = f"``{settings.flows}``" if settings.flows else "shipped with pmbridge"

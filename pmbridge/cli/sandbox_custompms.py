@@ -1,4 +1,7 @@
-"""``pmbridge sandbox custompms``: run the reference Custompms on this machine."""
+"""``pmbridge sandbox custompms``: run the reference Custompms on this machine.
+
+The server and uvicorn are imported when the command runs, not when it is registered.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from pmbridge.cli.app import sandbox_app
-from pmbridge.sandbox.custompms import DEFAULT_TOKEN, create_app
-from pmbridge.sandbox.server import listening_socket
 
 
 @sandbox_app.command("custompms")
@@ -32,14 +32,14 @@ def sandbox_custompms(
         ),
     ] = None,
     token: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--token",
             envvar="PMBRIDGE_CUSTOMPMS_TOKEN",
             help="The bearer token API requests must carry.",
-            show_default=False,
+            show_default="the sandbox token, printed at start",
         ),
-    ] = DEFAULT_TOKEN,
+    ] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
     """Run the reference Custompms (docs/custompms-api.yaml) until Ctrl+C.
@@ -51,6 +51,12 @@ def sandbox_custompms(
 
         pmbridge sandbox custompms --port 8765 --db custompms.db --token s3cret
     """
+    import uvicorn
+
+    from pmbridge.sandbox.custompms import DEFAULT_TOKEN, create_app
+    from pmbridge.sandbox.server import listening_socket
+
+    token = DEFAULT_TOKEN if token is None else token
     out = Console(highlight=False)
     errors = Console(stderr=True, highlight=False)
     if not token:

@@ -1,14 +1,16 @@
 """``pmbridge sync`` and the commands that show the sync's state: status, links,
-conflicts, dead-letters."""
+conflicts, dead-letters.
+
+The engine, the store and rich's tables are imported inside the commands that use them, so
+that registering these commands (and ``pmbridge --help``) stays cheap.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from pmbridge.cli.app import app
 from pmbridge.cli.common import (
@@ -24,15 +26,21 @@ from pmbridge.cli.common import (
     run,
     settings_from,
 )
-from pmbridge.engine.cycle import CycleStopped, SyncOptions
-from pmbridge.engine.report import COLUMNS, DIRECTIONS, CycleReport
-from pmbridge.store import open_store
-from pmbridge.wiring import load_flow_file, open_engine
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from pmbridge.engine.cycle import SyncOptions
+    from pmbridge.engine.report import CycleReport
 
 DIRECTION_LABEL = {"to_trello": "→ Trello", "to_custompms": "→ Custompms"}
 
 
 def report_table(report: CycleReport, flows: list[str]) -> Table:
+    from rich.table import Table
+
+    from pmbridge.engine.report import COLUMNS, DIRECTIONS
+
     title = "What this sync would do (dry run: nothing written)" if report.dry_run else None
     table = Table(title=title)
     table.add_column("flow")
@@ -93,6 +101,9 @@ def sync(
     Example: PMBRIDGE_TRELLO_KEY=… PMBRIDGE_TRELLO_TOKEN=… PMBRIDGE_CUSTOMPMS_URL=…
     PMBRIDGE_CUSTOMPMS_TOKEN=… pmbridge sync --dry-run
     """
+    from pmbridge.engine.cycle import SyncOptions
+    from pmbridge.wiring import load_flow_file
+
     settings = settings_from(config, flows)
     flow_file = load_flow_file(settings)
     unknown = [name for name in flow or [] if name not in flow_file.names]
@@ -116,6 +127,11 @@ def sync(
 async def run_cycle(settings: Any, options: SyncOptions) -> CycleReport:
     """One cycle with a progress bar on stderr; a stopped cycle prints what it did, then
     exits with status 2."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from pmbridge.engine.cycle import CycleStopped
+    from pmbridge.wiring import open_engine
+
     with Progress(
         TextColumn("{task.description:<18}"),
         BarColumn(),
@@ -143,6 +159,11 @@ async def run_cycle(settings: Any, options: SyncOptions) -> CycleReport:
 @handle_errors
 def status(config: ConfigOption = None, flows: FlowsOption = None) -> None:
     """Show the links per flow, open conflicts, dead letters and the last runs."""
+    from rich.table import Table
+
+    from pmbridge.store import open_store
+    from pmbridge.wiring import load_flow_file
+
     settings = settings_from(config, flows)
     flow_file = load_flow_file(settings)
     with open_store(settings.database_url) as store:
@@ -190,6 +211,11 @@ def links(
     flows: FlowsOption = None,
 ) -> None:
     """List linked pairs: Custompms id ↔ Trello id, per flow."""
+    from rich.table import Table
+
+    from pmbridge.store import open_store
+    from pmbridge.wiring import load_flow_file
+
     settings = settings_from(config, flows)
     names = load_flow_file(settings).names
     if flow is not None and flow not in names:
@@ -231,6 +257,10 @@ def conflicts(
     """List conflicts held for a person (and, with --all, those a policy settled)."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.table import Table
+
+    from pmbridge.store import open_store
+
     settings = settings_from(config)
     with open_store(settings.database_url) as store:
         rows = store.conflicts() if all_ else store.conflicts(status="held")
@@ -277,6 +307,8 @@ def conflicts_resolve(
 
     Example: pmbridge conflicts resolve 3 --take trello
     """
+    from pmbridge.wiring import open_engine
+
     settings = settings_from(config, flows)
 
     async def resolve() -> str:
@@ -290,6 +322,10 @@ def conflicts_resolve(
 @handle_errors
 def dead_letters(config: ConfigOption = None) -> None:
     """List records whose sync failed; each is retried on every cycle until it succeeds."""
+    from rich.table import Table
+
+    from pmbridge.store import open_store
+
     settings = settings_from(config)
     with open_store(settings.database_url) as store:
         table = Table()
