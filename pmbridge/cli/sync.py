@@ -8,9 +8,11 @@ that registering these commands (and ``pmbridge --help``) stays cheap.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
+from rich.markup import escape
 
 from pmbridge.cli.app import app
 from pmbridge.cli.common import (
@@ -30,8 +32,10 @@ from pmbridge.cli.common import (
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from pmbridge.config import Settings
     from pmbridge.engine.cycle import SyncOptions
     from pmbridge.engine.report import CycleReport
+    from pmbridge.store import Store
 
 DIRECTION_LABEL = {"to_trello": "→ Trello", "to_custompms": "→ Custompms"}
 
@@ -58,12 +62,17 @@ def report_table(report: CycleReport, flows: list[str]) -> Table:
     return table
 
 
-def print_report(report: CycleReport, flows: list[str]) -> None:
-    console.print(report_table(report, flows))
+def print_report(report: CycleReport, flows: list[str], *, stopped_by: str | None = None) -> None:
+    """The table and the problems; for a cycle ``stopped_by`` an error (shown by the
+    caller), the table only if something was done, and not that error again."""
+    did_something = any(n for counts in report.counts.values() for n in counts.values())
+    if stopped_by is None or did_something:
+        console.print(report_table(report, flows))
     if report.waiting:
         console.print(f"{report.waiting} record(s) wait for their parent to be linked.")
     for problem in report.problems:
-        err_console.print(f"[yellow]•[/] {problem}", highlight=False, soft_wrap=True)
+        if problem != stopped_by:
+            err_console.print(f"[yellow]•[/] {escape(problem)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -138,6 +147,7 @@ async def run_cycle(settings: Any, options: SyncOptions) -> CycleReport:
         MofNCompleteColumn(),
         console=err_console,
         transient=True,
+        disable=not err_console.is_terminal,  # no bar, and no blank lines, in logs and pipes
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -151,7 +161,8 @@ async def run_cycle(settings: Any, options: SyncOptions) -> CycleReport:
                 return await runtime.engine.run(options)
             except CycleStopped as stopped:
                 bar.stop()
-                print_report(stopped.report, list(options.flows or runtime.flow_file.names))
+                names = list(options.flows or runtime.flow_file.names)
+                print_report(stopped.report, names, stopped_by=str(stopped.cause))
                 raise fail(f"sync stopped: {stopped.cause}", EXIT_STOPPED) from None
 
 
@@ -161,12 +172,11 @@ def status(config: ConfigOption = None, flows: FlowsOption = None) -> None:
     """Show the links per flow, open conflicts, dead letters and the last runs."""
     from rich.table import Table
 
-    from pmbridge.store import open_store
     from pmbridge.wiring import load_flow_file
 
     settings = settings_from(config, flows)
     flow_file = load_flow_file(settings)
-    with open_store(settings.database_url) as store:
+    with existing_store(settings) as store:
         table = Table(title=f"pmbridge state in {store.url}")
         table.add_column("flow")
         table.add_column("links", justify="right")
@@ -213,14 +223,13 @@ def links(
     """List linked pairs: Custompms id ↔ Trello id, per flow."""
     from rich.table import Table
 
-    from pmbridge.store import open_store
     from pmbridge.wiring import load_flow_file
 
     settings = settings_from(config, flows)
     names = load_flow_file(settings).names
     if flow is not None and flow not in names:
         raise fail(f"no flow named {flow}; flows: {', '.join(names)}")
-    with open_store(settings.database_url) as store:
+    with existing_store(settings) as store:
         table = Table()
         for column in ("flow", "custompms id", "trello id", "updated"):
             table.add_column(column)
@@ -259,10 +268,8 @@ def conflicts(
         return
     from rich.table import Table
 
-    from pmbridge.store import open_store
-
     settings = settings_from(config)
-    with open_store(settings.database_url) as store:
+    with existing_store(settings) as store:
         rows = store.conflicts() if all_ else store.conflicts(status="held")
         table = Table()
         for column in (
@@ -324,10 +331,8 @@ def dead_letters(config: ConfigOption = None) -> None:
     """List records whose sync failed; each is retried on every cycle until it succeeds."""
     from rich.table import Table
 
-    from pmbridge.store import open_store
-
     settings = settings_from(config)
-    with open_store(settings.database_url) as store:
+    with existing_store(settings) as store:
         table = Table()
         for column in ("flow", "write to", "record", "kind", "attempts", "last failed", "error"):
             table.add_column(column)
@@ -345,6 +350,25 @@ def dead_letters(config: ConfigOption = None) -> None:
         console.print(table)
         if not letters:
             console.print("No dead letters.")
+
+
+def existing_store(settings: Settings) -> Store:
+    """The state store, opened for a command that only reads it; exits 0 with a sentence,
+    creating nothing, when its SQLite file does not exist yet."""
+    from pmbridge.store import open_store
+    from pmbridge.store.connect import is_memory, parse_url
+
+    url = parse_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and not is_memory(url):
+        if not Path(url.database or "").exists():
+            console.print(
+                f"No state store yet at {url.render_as_string(hide_password=True)}: "
+                "`pmbridge sync` creates it with the first sync.",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(EXIT_OK)
+    return open_store(url)
 
 
 def _show(value: Any) -> str:
