@@ -251,7 +251,8 @@ def start(data: dict[str, Any]) -> list[str]:
         )
     imports = data["idle_sync_imports"]
     top = ", ".join(f"{name} {s:.2f}" for name, s in imports["top"].items())
-    lines += ["", f"The idle sync spent {imports['total_s']:.2f} s importing (CPU): {top}."]
+    spent = f"{imports['total_s']:.2f} s importing"
+    lines += ["", f"Under `python -X importtime` the idle sync spent {spent}, by package: {top}."]
     return lines
 
 
