@@ -147,10 +147,9 @@ def _all_problems(
     problems: list[tuple[Path_, str]], lines: dict[Path_, int], filename: str
 ) -> ConfigError:
     """One error naming every problem, in line order, each as ``file:line: what``."""
-    placed = sorted(
-        {(_line_for(lines, loc) or 0, message) for loc, message in problems},
-        key=lambda problem: problem[0],
-    )
+    # In line order; on one line, in the order found (pydantic's is the models' field order).
+    found = dict.fromkeys((_line_for(lines, loc) or 0, message) for loc, message in problems)
+    placed = sorted(found, key=lambda problem: problem[0])
     first_line, first = placed[0]
     rest = [f"{filename}:{line}: {message}" if line else message for line, message in placed[1:]]
     return ConfigError("\n".join([first, *rest]), file=filename, line=first_line or None)

@@ -98,8 +98,8 @@ def test_every_problem_is_shown_at_once_in_line_order():
         (line_of(text, "match:") + 1, "match key name/displayName must be a mapped property pair"),
         (line_of(text, "conflict: newest\n"), "'newest' is not allowed; use one of"),
         (line_of(text, "displayname"), "unknown Trello organization property 'displayname'"),
-        (line_of(text, "{custompms: start_at}"), "property #6: 'type' is required"),
         (line_of(text, "{custompms: start_at}"), "property #6: 'trello' is required"),
+        (line_of(text, "{custompms: start_at}"), "property #6: 'type' is required"),
         (line_of(text, "duecomplete"), "unknown Trello card property 'duecomplete'"),
     ]
     assert len(lines) == len(expected), str(err.value)
