@@ -229,7 +229,7 @@ def links(
     names = load_flow_file(settings).names
     if flow is not None and flow not in names:
         raise fail(f"no flow named {flow}; flows: {', '.join(names)}")
-    with existing_store(settings) as store:
+    with existing_store(settings, as_json=as_json) as store:
         table = Table()
         for column in ("flow", "custompms id", "trello id", "updated"):
             table.add_column(column)
@@ -352,16 +352,17 @@ def dead_letters(config: ConfigOption = None) -> None:
             console.print("No dead letters.")
 
 
-def existing_store(settings: Settings) -> Store:
+def existing_store(settings: Settings, *, as_json: bool = False) -> Store:
     """The state store, opened for a command that only reads it; exits 0 with a sentence,
-    creating nothing, when its SQLite file does not exist yet."""
+    creating nothing, when its SQLite file does not exist yet (on stderr when the output is
+    JSON, which then has no lines)."""
     from pmbridge.store import open_store
     from pmbridge.store.connect import is_memory, parse_url
 
     url = parse_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and not is_memory(url):
         if not Path(url.database or "").exists():
-            console.print(
+            (err_console if as_json else console).print(
                 f"No state store yet at {url.render_as_string(hide_password=True)}: "
                 "`pmbridge sync` creates it with the first sync.",
                 highlight=False,

@@ -89,6 +89,9 @@ def test_status_creates_no_store_and_says_what_to_run(tmp_path: Path) -> None:
             "the first sync.\n"
         )
         assert list(tmp_path.iterdir()) == []
+    as_json = invoke(["links", "--json"])
+    assert (as_json.exit_code, as_json.stdout) == (0, "")
+    assert as_json.stderr.startswith("No state store yet at sqlite:///./pmbridge.db: ")
 
 
 def test_every_problem_of_a_flow_file_at_once(tmp_path: Path) -> None:
