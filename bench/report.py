@@ -232,11 +232,36 @@ def overhead(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def start(data: dict[str, Any]) -> list[str]:
+    lines = [f"`{data['command']}` — finished {data['finished_at']}", ""]
+    lines += _header(
+        "command", "wall s (median)", "range s", "÷ `python -c pass`", "CPU s", "target"
+    )
+    for figure in data["commands"].values():
+        target = figure["target_s"]
+        lines.append(
+            _row(
+                figure["command"],
+                figure["median_s"],
+                f"{figure['min_s']:.2f}–{figure['max_s']:.2f}",
+                f"{figure['times_python']:.1f}×",
+                figure["cpu_s"],
+                "" if target is None else f"< {target} s: {_mark(figure['met'])}",
+            )
+        )
+    imports = data["idle_sync_imports"]
+    top = ", ".join(f"{name} {s:.2f}" for name, s in imports["top"].items())
+    spent = f"{imports['total_s']:.2f} s importing"
+    lines += ["", f"Under `python -X importtime` the idle sync spent {spent}, by package: {top}."]
+    return lines
+
+
 SECTIONS = {
     "initial": ("Initial sync and idle cycles", initial),
     "incremental": ("Idle and incremental cycles, pmbridge and the naive baseline", incremental),
     "ceiling": ("Under Trello's real rate limits (50 ms latency)", ceiling),
     "overhead": ("Engine overhead without network", overhead),
+    "start": ("Start-up", start),
 }
 
 

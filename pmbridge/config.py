@@ -1,10 +1,14 @@
-"""pmbridge's settings: environment variables (``PMBRIDGE_*``) over a TOML config file.
+"""pmbridge's settings: command-line options over environment variables (``PMBRIDGE_*``)
+over a TOML config file over the defaults.
 
-``load_settings()`` reads the config file — ``--config FILE``, else ``$PMBRIDGE_CONFIG``,
-else ``./pmbridge.toml`` if present — and the environment (which wins over the file), and
-returns a validated ``Settings``. Every mistake is a ``ConfigError`` that names the file and
-line (or the environment variable) and says what to do. Keys and tokens are ``SecretStr``:
-they never show in ``repr``, ``str`` or error messages.
+``load_settings()`` returns a validated ``Settings``. The precedence is pydantic-settings'
+own: ``Settings.settings_customise_sources`` orders the sources (the values given in code,
+then the environment, then ``ConfigFileSource``), which reads the config file: ``--config
+FILE``, else ``$PMBRIDGE_CONFIG``, else ``./pmbridge.toml`` if present. Every mistake is a
+``ConfigError`` that names the file and line (or the environment variable) and says what to
+do; all the mistakes at once. An environment variable that looks like a setting but is
+none (``PMBRIDGE_TRELO_TOKEN``) is an ``UnknownVariableWarning`` naming the closest one.
+Keys and tokens are ``SecretStr``: they never show in ``repr``, ``str`` or error messages.
 
 Example ``pmbridge.toml``::
 
@@ -21,13 +25,21 @@ import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from math import inf
 from pathlib import Path
 from typing import Any, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from pmbridge.errors import ConfigError
 
@@ -84,6 +96,20 @@ class Settings(BaseSettings):
         description="how long a cycle waits for another pmbridge syncing the same store "
         "(0: give up at once, doing nothing)",
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Values given in code (the command line's options) > environment > config file >
+        # defaults. ``load_settings`` hands over the file it chose; ``Settings()`` finds it.
+        file_source = _file_source.get() or ConfigFileSource(settings_cls, _config_path(None))
+        return init_settings, env_settings, file_source
 
     @field_validator("trello_url", "custompms_url")
     @classmethod
@@ -142,28 +168,100 @@ def mask_password(url: object) -> object:
     return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", url)
 
 
+class UnknownVariableWarning(UserWarning):
+    """A ``PMBRIDGE_*`` environment variable that is no setting (a typo, most likely)."""
+
+
+# Environment variables pmbridge reads besides the settings, and prefixes left to its tools.
+OTHER_VARIABLES = frozenset({CONFIG_ENV})
+TOOL_PREFIXES = ("PMBRIDGE_TEST_", "PMBRIDGE_BENCH_")
+
+
+class ConfigFileSource(TomlConfigSettingsSource):
+    """The settings of a TOML config file (none when ``path`` is None).
+
+    A relative ``flows`` path is resolved against the file's folder. ``text`` keeps the
+    file's text, so that a bad value can be named by its line.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None):
+        self.path = path
+        self.text = ""
+        super().__init__(settings_cls, toml_file=path)
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        path = Path(file_path)
+        try:
+            self.text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"cannot read the config file: {err}", file=str(path)) from err
+        try:
+            values = tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as err:
+            found = re.search(r"\(at line (\d+), column \d+\)", str(err))
+            reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(err))
+            raise ConfigError(
+                f"not valid TOML: {reason}; see https://toml.io for the syntax",
+                file=str(path),
+                line=int(found.group(1)) if found else None,
+            ) from err
+        flows = values.get("flows")
+        if isinstance(flows, str) and flows and not Path(flows).expanduser().is_absolute():
+            values["flows"] = str(path.parent / flows)
+        return values
+
+    def line_of(self, key: str) -> int | None:
+        """The line where ``key`` is set (``key =``, ``key.x =``, ``[key]``)."""
+        found = re.search(
+            rf"^[ \t]*(?:\[\[?[ \t]*)?([\"']?){re.escape(key)}\1[ \t]*[=.\]]",
+            self.text,
+            re.MULTILINE,
+        )
+        return self.text.count("\n", 0, found.start()) + 1 if found else None
+
+
+_file_source: ContextVar[ConfigFileSource | None] = ContextVar("pmbridge_config", default=None)
+
+
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Settings from ``overrides`` (e.g. CLI options) over the environment over the file.
 
     ``config_file`` is ``--config``; without it ``$PMBRIDGE_CONFIG`` or ``./pmbridge.toml``
-    (if present) is read. An override of None means "not given".
+    (if present) is read. An override of None means "not given". Unknown ``PMBRIDGE_*``
+    environment variables are warned about (``UnknownVariableWarning``).
     """
     overrides = {key: value for key, value in overrides.items() if value is not None}
     for key in overrides:
         if key not in Settings.model_fields:
             raise ValueError(f"load_settings got an unknown setting {key!r}")
-    path = _config_path(config_file)
-    file_values, text = _read_config(path) if path else ({}, "")
-    # Pass only the file's values that no environment variable overrides: env beats file.
-    from_file = {
-        key: value
-        for key, value in file_values.items()
-        if key not in overrides and not _env_is_set(env_var(key))
-    }
+    for warning in unknown_variables():
+        warnings.warn(warning, UnknownVariableWarning, stacklevel=2)
+    file_source = ConfigFileSource(Settings, _config_path(config_file))
+    token = _file_source.set(file_source)
     try:
-        return Settings(**from_file, **overrides)
+        return Settings(**overrides)
     except ValidationError as err:
-        raise _explain(err, from_file, overrides, path, text) from None
+        raise _explain(err, file_source, overrides) from None
+    finally:
+        _file_source.reset(token)
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> Iterator[str]:
+    """A sentence for each ``PMBRIDGE_*`` variable that is no setting, naming the closest."""
+    known = [env_var(name) for name in Settings.model_fields] + sorted(OTHER_VARIABLES)
+    for name in sorted(os.environ if environ is None else environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known or upper.startswith(TOOL_PREFIXES):
+            continue
+        # Compared without the prefix they share, which would make every name look close.
+        bare = [k.removeprefix(ENV_PREFIX) for k in known]
+        close = difflib.get_close_matches(upper.removeprefix(ENV_PREFIX), bare, n=1)
+        hint = (
+            f"; did you mean {ENV_PREFIX}{close[0]}?"
+            if close
+            else f"; the settings: {', '.join(known)}"
+        )
+        yield f"{name} is not a pmbridge setting and is ignored{hint}"
 
 
 def _config_path(config_file: Path | str | None) -> Path | None:
@@ -184,78 +282,40 @@ def _config_path(config_file: Path | str | None) -> Path | None:
     return path
 
 
-def _read_config(path: Path) -> tuple[dict[str, Any], str]:
-    """The file's settings (relative ``flows`` resolved against the file's folder)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read the config file: {err}", file=str(path)) from err
-    try:
-        values = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        found = re.search(r"\(at line (\d+), column \d+\)", str(err))
-        reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(err))
-        raise ConfigError(
-            f"not valid TOML: {reason}; see https://toml.io for the syntax",
-            file=str(path),
-            line=int(found.group(1)) if found else None,
-        ) from err
-    allowed = list(Settings.model_fields)
-    for key in values:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else "."
-            raise ConfigError(
-                f"unknown setting {key!r}{hint} Allowed: {', '.join(allowed)}",
-                file=str(path),
-                line=_line_of(text, key),
-            )
-    flows = values.get("flows")
-    if isinstance(flows, str) and flows and not Path(flows).expanduser().is_absolute():
-        values["flows"] = str(path.parent / flows)
-    return values, text
-
-
-def _line_of(text: str, key: str) -> int | None:
-    """The line where ``key`` is set in TOML ``text`` (``key =``, ``key.x =``, ``[key]``)."""
-    found = re.search(
-        rf"^[ \t]*(?:\[\[?[ \t]*)?([\"']?){re.escape(key)}\1[ \t]*[=.\]]", text, re.MULTILINE
-    )
-    return text.count("\n", 0, found.start()) + 1 if found else None
-
-
-def _env_is_set(name: str) -> bool:
-    # pydantic-settings matches environment variables case-insensitively and ignores empty ones.
-    return any(key.upper() == name and value for key, value in os.environ.items())
-
-
 def _explain(
-    err: ValidationError,
-    from_file: Mapping[str, Any],
-    overrides: Mapping[str, Any],
-    path: Path | None,
-    text: str,
+    err: ValidationError, file_source: ConfigFileSource, overrides: Mapping[str, Any]
 ) -> ConfigError:
-    """Every bad value, each said where it came from; the file's first bad line leads."""
+    """Every bad value or unknown key, each said where it came from (pydantic-settings'
+    precedence: given in code, else the environment, else the file); the file's first bad
+    line leads."""
+    from_env = EnvSettingsSource(Settings)()
+    allowed = list(Settings.model_fields)
     problems: list[tuple[float, str]] = []  # (line in the file, or inf if not from it; text)
     in_file = False
     for error in err.errors():
         name = str(error["loc"][0]) if error["loc"] else ""
+        if error["type"] == "extra_forbidden":  # only the file can bring unknown keys
+            close = difflib.get_close_matches(name, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else "."
+            what = f"unknown setting {name!r}{hint} Allowed: {', '.join(allowed)}"
+            in_file = True
+            problems.append((file_source.line_of(name) or 0, what))
+            continue
         reason = error["msg"].removeprefix("Value error, ")
         shown = "" if name in _SECRETS else f" = {mask_password(error.get('input'))!r}"
         if name in overrides:
             problems.append((inf, f"setting {name}{shown} is not valid: {reason}"))
-        elif name in from_file:
-            in_file = True
-            line = _line_of(text, name)
-            problems.append((line or 0, f"{name}{shown} is not valid: {reason}"))
-        else:
+        elif name in from_env:
             problems.append((inf, f"{env_var(name)}{shown} is not valid: {reason}"))
+        else:
+            in_file = True
+            line = file_source.line_of(name)
+            problems.append((line or 0, f"{name}{shown} is not valid: {reason}"))
     problems.sort(key=lambda problem: problem[0])
     first_line, first = problems[0]
     rest = [f"line {n}: {what}" if 0 < n < inf else what for n, what in problems[1:]]
     message = "; also ".join([first, *rest])
-    if in_file and path is not None:
+    if in_file and file_source.path is not None:
         line = int(first_line) if 0 < first_line < inf else None
-        return ConfigError(message, file=str(path), line=line)
+        return ConfigError(message, file=str(file_source.path), line=line)
     return ConfigError(message)

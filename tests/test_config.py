@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pmbridge.config import Settings, load_settings
+from pmbridge.config import Settings, UnknownVariableWarning, load_settings
 from pmbridge.errors import ConfigError
 
 SECRET = "ATTA-very-secret-token-0123456789"
@@ -142,9 +142,7 @@ def test_an_unknown_setting_is_named_with_a_suggestion(tmp_path: Path) -> None:
         load_settings(config)
     assert str(caught.value) == (
         f"{config}:3: unknown setting 'trelo_key'; did you mean 'trello_key'? Allowed: "
-        "trello_key, trello_token, trello_secret, trello_url, custompms_url, custompms_token, "
-        "database_url, flows, full_every, interval_s, allow_delete_share, allow_delete_min, "
-        "lease_wait_s"
+        + ", ".join(Settings.model_fields)
     )
 
 
@@ -239,3 +237,47 @@ def test_settings_can_be_built_directly_from_the_environment(
 ) -> None:
     monkeypatch.setenv("PMBRIDGE_FULL_EVERY", "9")
     assert Settings().full_every == 9
+
+
+def test_settings_built_directly_read_the_config_file_under_the_environment(
+    clean_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The precedence lives in pydantic-settings' sources, not in load_settings alone.
+    _write(clean_environment / "pmbridge.toml", "full_every = 3\ninterval_s = 9\n")
+    monkeypatch.setenv("PMBRIDGE_INTERVAL_S", "8")
+    settings = Settings(allow_delete_min=2)
+    assert (settings.full_every, settings.interval_s, settings.allow_delete_min) == (3, 8.0, 2)
+
+
+def test_unknown_keys_and_bad_values_are_named_together(tmp_path: Path) -> None:
+    config = _write(
+        tmp_path / "pmbridge.toml",
+        'databse_url = "sqlite:///x.db"\nfull_every = 0\n[logging]\nlevel = "debug"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    message = str(caught.value)
+    assert message.startswith(f"{config}:1: unknown setting 'databse_url'; did you mean ")
+    assert "; also line 2: full_every = 0 is not valid: " in message
+    assert "; also line 3: unknown setting 'logging'. Allowed: " in message
+
+
+def test_an_unknown_environment_variable_is_a_warning_naming_the_closest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PMBRIDGE_TRELO_TOKEN", SECRET)
+    monkeypatch.setenv("PMBRIDGE_SOMETHING_ELSE", "1")
+    monkeypatch.setenv("PMBRIDGE_TEST_POSTGRES_URL", "postgresql://x")  # the tools' own
+    monkeypatch.setenv("PMBRIDGE_CONFIG", "")
+    with pytest.warns(UnknownVariableWarning) as caught:
+        settings = load_settings()
+    assert settings.trello_token is None
+    assert [str(w.message) for w in caught] == [
+        "PMBRIDGE_SOMETHING_ELSE is not a pmbridge setting and is ignored; the settings: "
+        + ", ".join(
+            [*(f"PMBRIDGE_{name.upper()}" for name in Settings.model_fields), "PMBRIDGE_CONFIG"]
+        ),
+        "PMBRIDGE_TRELO_TOKEN is not a pmbridge setting and is ignored; did you mean "
+        "PMBRIDGE_TRELLO_TOKEN?",
+    ]
+    assert SECRET not in " ".join(str(w.message) for w in caught)

@@ -1,4 +1,10 @@
-"""The root typer app; each command group lives in its own module and is added here."""
+"""The root typer app; each command group lives in its own module and is added here.
+
+Registering a command must stay cheap: a command module imports typer, rich's console and
+pmbridge's errors at most, and everything else (the engine, the store, the servers, the
+sandboxes, httpx) inside the command's body, so that ``pmbridge --help`` starts fast
+(``tests/cli/test_start.py`` checks it).
+"""
 
 from __future__ import annotations
 

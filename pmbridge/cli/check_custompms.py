@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from pmbridge.check import CheckResult, run_custompms_checks
 from pmbridge.cli.app import check_app
 from pmbridge.errors import ConfigError, UnavailableError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from pmbridge.check import CheckResult
 
 
 def results_table(results: list[CheckResult]) -> Table:
     """The results as a table of check / result / reason."""
+    from rich.table import Table
+
     table = Table(title="Custompms conformance", show_lines=False)
     table.add_column("check", overflow="fold")
     table.add_column("result", no_wrap=True)
@@ -59,6 +64,8 @@ def check_custompms(
             soft_wrap=True,
         )
         raise typer.Exit(2)
+    from pmbridge.check import run_custompms_checks
+
     try:
         results = asyncio.run(run_custompms_checks(url, token))
     except (UnavailableError, ConfigError) as err:

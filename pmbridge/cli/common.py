@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import sys
+import warnings
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from pmbridge.config import Settings, load_settings
 from pmbridge.errors import PmbridgeError
+
+if TYPE_CHECKING:
+    from pmbridge.config import Settings
 
 # Piped output (logs, CI, tests) gets room for the whole sync table instead of 80 columns.
 _WIDTH = None if sys.stdout.isatty() else 120
@@ -47,15 +51,32 @@ T = TypeVar("T")
 
 
 def settings_from(config: Path | None, flows: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from the config file and environment, with the command line on top."""
+    """Settings from the config file and environment, with the command line on top; a
+    ``PMBRIDGE_*`` variable that is no setting is named on stderr as a warning."""
+    from pmbridge.config import UnknownVariableWarning, load_settings
+
     extra = {k: v for k, v in overrides.items() if v is not None}
     if flows is not None:
         extra["flows"] = flows
-    return load_settings(config, **extra)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownVariableWarning)
+        settings = load_settings(config, **extra)
+    for warning in caught:
+        if issubclass(warning.category, UnknownVariableWarning):
+            warn(str(warning.message))
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return settings
+
+
+def warn(message: str) -> None:
+    err_console.print(f"[yellow]Warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = EXIT_STOPPED) -> typer.Exit:
-    err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

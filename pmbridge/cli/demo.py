@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
-from rich.table import Table
-from rich.tree import Tree
 
 from pmbridge.cli.app import app
 from pmbridge.cli.common import EXIT_OK, EXIT_PARTIAL, console, handle_errors, run
-from pmbridge.cli.sync import print_report, run_cycle
-from pmbridge.demo import DemoSystems, demo_systems, seed_sample
-from pmbridge.engine.run import SyncOptions
+
+if TYPE_CHECKING:
+    import httpx
+
+    from pmbridge.demo import DemoSystems
 
 
 @app.command()
@@ -37,6 +36,8 @@ def demo(
 
     Example: pmbridge demo --keep-running
     """
+    from pmbridge.demo import demo_systems
+
     with demo_systems(state_dir) as systems:
         ok = _run(systems)
         if keep_running:
@@ -45,6 +46,10 @@ def demo(
 
 
 def _run(systems: DemoSystems) -> bool:
+    from pmbridge.cli.sync import print_report, run_cycle
+    from pmbridge.demo import seed_sample
+    from pmbridge.engine.run import SyncOptions
+
     settings = systems.settings()
     console.rule("[bold]pmbridge demo")
     console.print(f"Trello sandbox:        {systems.trello_api}")
@@ -103,6 +108,8 @@ def _list_named(trello: httpx.Client, board: str, name: str) -> str:
 
 
 def _show_trello(trello: httpx.Client) -> None:
+    from rich.tree import Tree
+
     tree = Tree("[bold]Trello")
     for org in trello.get("/members/me/organizations").json():
         workspace = tree.add(f"workspace [cyan]{org['displayName']}")
@@ -125,6 +132,8 @@ def _show_trello(trello: httpx.Client) -> None:
 
 
 def _show_custompms(pms: httpx.Client) -> None:
+    from rich.table import Table
+
     projects = {
         p["id"]: p["name"] for p in pms.get("/projects", params={"limit": 1000}).json()["items"]
     }

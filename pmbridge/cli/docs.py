@@ -8,9 +8,14 @@ from typing import Annotated
 import typer
 
 from pmbridge.cli.app import app
-from pmbridge.cli.common import ConfigOption, FlowsOption, console, handle_errors, settings_from
-from pmbridge.flows.docs import render_rst
-from pmbridge.wiring import load_flow_file
+from pmbridge.cli.common import (
+    ConfigOption,
+    FlowsOption,
+    console,
+    fail,
+    handle_errors,
+    settings_from,
+)
 
 
 @app.command()
@@ -27,6 +32,9 @@ def docs(
 
     Example: pmbridge docs -o docs/dataflow.rst
     """
+    from pmbridge.flows.docs import render_rst
+    from pmbridge.wiring import load_flow_file
+
     settings = settings_from(config, flows)
     flow_file = load_flow_file(settings)
     source = f"``{settings.flows}``" if settings.flows else "shipped with pmbridge"
@@ -34,5 +42,21 @@ def docs(
     if output is None:
         print(text, end="")
         return
-    output.write_text(text, encoding="utf-8")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise fail(_cannot_write(output, err)) from None
     console.print(f"Wrote {output} ({len(flow_file.flows)} flows).")
+
+
+def _cannot_write(output: Path, err: OSError) -> str:
+    folder = output.parent
+    if not folder.is_dir():
+        return (
+            f"cannot write {output}: the folder {folder} does not exist; create it "
+            f"(mkdir -p {folder}) or give -o a file in an existing folder"
+        )
+    if output.is_dir():
+        example = output / "dataflow.rst"
+        return f"cannot write {output}: it is a folder; give -o a file name, e.g. {example}"
+    return f"cannot write {output}: {err.strerror}; give -o a file you may write"

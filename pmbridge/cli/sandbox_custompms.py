@@ -1,4 +1,7 @@
-"""``pmbridge sandbox custompms``: run the reference Custompms on this machine."""
+"""``pmbridge sandbox custompms``: run the reference Custompms on this machine.
+
+The server and uvicorn are imported when the command runs, not when it is registered.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from pmbridge.cli.app import sandbox_app
-from pmbridge.sandbox.custompms import DEFAULT_TOKEN, create_app
-from pmbridge.sandbox.custompms.constraints import DEFAULT_STATUSES
-from pmbridge.sandbox.server import listening_socket
 
 
 @sandbox_app.command("custompms")
@@ -33,21 +32,21 @@ def sandbox_custompms(
         ),
     ] = None,
     token: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--token",
             envvar="PMBRIDGE_CUSTOMPMS_TOKEN",
             help="The bearer token API requests must carry.",
-            show_default=False,
+            show_default="the sandbox token, printed at start",
         ),
-    ] = DEFAULT_TOKEN,
+    ] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     status: Annotated[
         list[str] | None,
         typer.Option(
             "--status",
             help="A task status that exists (repeat for each, in order); any other is refused. "
-            f"Default: {', '.join(DEFAULT_STATUSES)}.",
+            "Default: todo, in_progress, done.",
             show_default=False,
         ),
     ] = None,
@@ -63,6 +62,13 @@ def sandbox_custompms(
 
         pmbridge sandbox custompms --status todo --status in_progress --status review --status done
     """
+    import uvicorn
+
+    from pmbridge.sandbox.custompms import DEFAULT_TOKEN, create_app
+    from pmbridge.sandbox.custompms.constraints import DEFAULT_STATUSES
+    from pmbridge.sandbox.server import listening_socket
+
+    token = DEFAULT_TOKEN if token is None else token
     out = Console(highlight=False)
     errors = Console(stderr=True, highlight=False)
     if not token:

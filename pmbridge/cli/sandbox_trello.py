@@ -1,30 +1,28 @@
-"""``pmbridge sandbox trello``: run the Trello sandbox on this machine."""
+"""``pmbridge sandbox trello``: run the Trello sandbox on this machine.
+
+The sandbox and uvicorn are imported when the command runs, not when it is registered.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from pydantic import ValidationError
 from rich.console import Console
 
 from pmbridge.cli.app import sandbox_app
-from pmbridge.sandbox.server import listening_socket
-from pmbridge.sandbox.trello.app import create_app
-from pmbridge.sandbox.trello.config import (
-    DEMO_KEY,
-    DEMO_SECRET,
-    DEMO_TOKEN,
-    MemberConfig,
-    SandboxConfig,
-)
-from pmbridge.sandbox.trello.ratelimit import RateLimitConfig
+
+if TYPE_CHECKING:
+    from pmbridge.sandbox.trello.config import MemberConfig
 
 
 def parse_member(spec: str) -> MemberConfig:
     """``username:Full Name:token`` as given to ``--member``."""
+    from pydantic import ValidationError
+
+    from pmbridge.sandbox.trello.config import MemberConfig
+
     parts = spec.split(":", 2)
     if len(parts) != 3 or not all(p.strip() for p in parts):
         raise typer.BadParameter(f"{spec!r} is not username:Full Name:token", param_hint="--member")
@@ -43,14 +41,29 @@ def sandbox_trello(
     ] = 8766,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     key: Annotated[
-        str, typer.Option("--key", help="The API key (32 hex characters) requests must carry.")
-    ] = DEMO_KEY,
+        str | None,
+        typer.Option(
+            "--key",
+            help="The API key (32 hex characters) requests must carry.",
+            show_default="the demo key, printed at start",
+        ),
+    ] = None,
     token: Annotated[
-        str, typer.Option("--token", help="The token of the default member (sandboxuser).")
-    ] = DEMO_TOKEN,
+        str | None,
+        typer.Option(
+            "--token",
+            help="The token of the default member (sandboxuser).",
+            show_default="the demo token, printed at start",
+        ),
+    ] = None,
     secret: Annotated[
-        str, typer.Option("--secret", help="The app secret that signs webhook deliveries.")
-    ] = DEMO_SECRET,
+        str | None,
+        typer.Option(
+            "--secret",
+            help="The app secret that signs webhook deliveries.",
+            show_default="the demo secret, printed at start",
+        ),
+    ] = None,
     members: Annotated[
         list[str] | None,
         typer.Option(
@@ -82,6 +95,23 @@ def sandbox_trello(
 
         pmbridge sandbox trello --port 8766 --state trello.json --member ann:Ann Lee:ann-token
     """
+    import uvicorn
+    from pydantic import ValidationError
+
+    from pmbridge.sandbox.server import listening_socket
+    from pmbridge.sandbox.trello.app import create_app
+    from pmbridge.sandbox.trello.config import (
+        DEMO_KEY,
+        DEMO_SECRET,
+        DEMO_TOKEN,
+        MemberConfig,
+        SandboxConfig,
+    )
+    from pmbridge.sandbox.trello.ratelimit import RateLimitConfig
+
+    key = key if key is not None else DEMO_KEY
+    token = token if token is not None else DEMO_TOKEN
+    secret = secret if secret is not None else DEMO_SECRET
     out = Console(highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False)
     extra = [parse_member(spec) for spec in members or []]

@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,9 +28,14 @@ from pmbridge.cli.common import (
     settings_from,
 )
 from pmbridge.errors import RemoteSystemError
-from pmbridge.serve import DEFAULT_LISTEN, Service
+
+if TYPE_CHECKING:
+    from pmbridge.serve import Service
 
 LISTEN_HELP = "HOST:PORT the receiver listens on (with --public-url)."
+# pmbridge.serve.DEFAULT_LISTEN as text; spelled out here so that --help need not import the
+# server (tests/cli/test_start.py checks that the two agree).
+DEFAULT_LISTEN_TEXT = "127.0.0.1:8770"
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -57,9 +62,7 @@ def serve(
             show_default=False,
         ),
     ] = None,
-    listen: Annotated[
-        str, typer.Option("--listen", help=LISTEN_HELP)
-    ] = f"{DEFAULT_LISTEN[0]}:{DEFAULT_LISTEN[1]}",
+    listen: Annotated[str, typer.Option("--listen", help=LISTEN_HELP)] = DEFAULT_LISTEN_TEXT,
     public_url: Annotated[
         str | None,
         typer.Option(
@@ -92,8 +95,10 @@ def serve(
 
     Example: pmbridge serve --public-url https://sync.example.com --listen 0.0.0.0:8770
     """
+    from pmbridge.serve import Service
+
     host, port = parse_listen(listen)
-    if public_url is None and (host, port) != DEFAULT_LISTEN:
+    if public_url is None and (host, port) != parse_listen(DEFAULT_LISTEN_TEXT):
         raise fail(
             "--listen needs --public-url: without a public URL nothing can deliver to the "
             "receiver, so pmbridge only polls and listens nowhere"

@@ -1,5 +1,9 @@
 """``pmbridge sync`` and the commands that show the sync's state: status, links,
-conflicts, dead-letters."""
+conflicts, dead-letters.
+
+The engine, the store and rich's tables are imported inside the commands that use them, so
+that registering these commands (and ``pmbridge --help``) stays cheap.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,11 @@ import json
 import signal
 import threading
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
+from rich.markup import escape
 
 from pmbridge.cli.app import app
 from pmbridge.cli.common import (
@@ -29,18 +33,24 @@ from pmbridge.cli.common import (
     run,
     settings_from,
 )
-from pmbridge.engine.report import COLUMNS, DIRECTIONS, CycleReport
-from pmbridge.engine.run import CycleStopped, SyncOptions
-from pmbridge.store import LeaseHeldError, open_store
-from pmbridge.store.guard import guard_cycle
-from pmbridge.store.rows import OPEN_CONFLICT_STATUSES
-from pmbridge.systems.trello import TrelloLimits
-from pmbridge.wiring import load_flow_file, open_engine
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from pmbridge.config import Settings
+    from pmbridge.engine.report import CycleReport
+    from pmbridge.engine.run import SyncOptions
+    from pmbridge.store import Store
+    from pmbridge.systems.trello import TrelloLimits
 
 DIRECTION_LABEL = {"to_trello": "→ Trello", "to_custompms": "→ Custompms"}
 
 
 def report_table(report: CycleReport, flows: list[str]) -> Table:
+    from rich.table import Table
+
+    from pmbridge.engine.report import COLUMNS, DIRECTIONS
+
     title = "What this sync would do (dry run: nothing written)" if report.dry_run else None
     table = Table(title=title)
     table.add_column("flow")
@@ -58,7 +68,9 @@ def report_table(report: CycleReport, flows: list[str]) -> Table:
     return table
 
 
-def print_report(report: CycleReport, flows: list[str]) -> None:
+def print_report(report: CycleReport, flows: list[str], *, stopped_by: str | None = None) -> None:
+    """The plan of a dry run, the table and the problems; for a cycle ``stopped_by`` an error
+    (shown by the caller), the table only if something was done, and not that error again."""
     if report.dry_run:
         console.print(
             "[bold]The plan[/] (dry run: nothing written)"
@@ -66,8 +78,10 @@ def print_report(report: CycleReport, flows: list[str]) -> None:
             else "The plan is empty: nothing to do."
         )
         for flow, line in report.plan:
-            console.print(f"  {flow}: {line}", highlight=False, soft_wrap=True)
-    console.print(report_table(report, flows))
+            console.print(f"  {flow}: {escape(line)}", highlight=False, soft_wrap=True)
+    did_something = any(n for counts in report.counts.values() for n in counts.values())
+    if stopped_by is None or did_something:
+        console.print(report_table(report, flows))
     if report.count("conflicts"):
         console.print(
             f"{report.count('conflicts')} conflict(s): see `pmbridge conflicts` for the "
@@ -76,7 +90,8 @@ def print_report(report: CycleReport, flows: list[str]) -> None:
     if report.waiting:
         console.print(f"{report.waiting} record(s) wait for their parent to be linked.")
     for problem in report.problems:
-        err_console.print(f"[yellow]•[/] {problem}", highlight=False, soft_wrap=True)
+        if problem != stopped_by:
+            err_console.print(f"[yellow]•[/] {escape(problem)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -116,6 +131,9 @@ def sync(
     Example: PMBRIDGE_TRELLO_KEY=… PMBRIDGE_TRELLO_TOKEN=… PMBRIDGE_CUSTOMPMS_URL=…
     PMBRIDGE_CUSTOMPMS_TOKEN=… pmbridge sync --dry-run
     """
+    from pmbridge.engine.run import SyncOptions
+    from pmbridge.wiring import load_flow_file
+
     settings = settings_from(config, flows)
     flow_file = load_flow_file(settings)
     unknown = [name for name in flow or [] if name not in flow_file.names]
@@ -143,12 +161,20 @@ async def run_cycle(
     writes nothing and takes none). A stopped cycle prints what it did, then exits with
     status 2; when another pmbridge holds the lease, this one says so and exits 0.
     ``trello_limits``: another Trello rate budget than Trello's own (tests, benchmarks)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from pmbridge.engine.run import CycleStopped
+    from pmbridge.store import LeaseHeldError
+    from pmbridge.store.guard import guard_cycle
+    from pmbridge.wiring import open_engine
+
     with Progress(
         TextColumn("{task.description:<18}"),
         BarColumn(),
         MofNCompleteColumn(),
         console=err_console,
         transient=True,
+        disable=not err_console.is_terminal,  # no bar, and no blank lines, in logs and pipes
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -169,7 +195,8 @@ async def run_cycle(
                         return await runtime.engine.run(options)
             except CycleStopped as stopped:
                 bar.stop()
-                print_report(stopped.report, list(options.flows or runtime.flow_file.names))
+                names = list(options.flows or runtime.flow_file.names)
+                print_report(stopped.report, names, stopped_by=str(stopped.cause))
                 raise fail(f"sync stopped: {stopped.cause}", EXIT_STOPPED) from None
             except LeaseHeldError as held:
                 bar.stop()
@@ -207,9 +234,13 @@ def _cancelled_by_signals() -> Iterator[None]:
 @handle_errors
 def status(config: ConfigOption = None, flows: FlowsOption = None) -> None:
     """Show the links per flow, open conflicts, dead letters and the last runs."""
+    from rich.table import Table
+
+    from pmbridge.wiring import load_flow_file
+
     settings = settings_from(config, flows)
     flow_file = load_flow_file(settings)
-    with open_store(settings.database_url) as store:
+    with existing_store(settings) as store:
         table = Table(title=f"pmbridge state in {store.url}")
         table.add_column("flow")
         table.add_column("links", justify="right")
@@ -254,11 +285,15 @@ def links(
     flows: FlowsOption = None,
 ) -> None:
     """List linked pairs: Custompms id ↔ Trello id, per flow."""
+    from rich.table import Table
+
+    from pmbridge.wiring import load_flow_file
+
     settings = settings_from(config, flows)
     names = load_flow_file(settings).names
     if flow is not None and flow not in names:
         raise fail(f"no flow named {flow}; flows: {', '.join(names)}")
-    with open_store(settings.database_url) as store:
+    with existing_store(settings, as_json=as_json) as store:
         table = Table()
         for column in ("flow", "custompms id", "trello id", "updated"):
             table.add_column(column)
@@ -296,8 +331,12 @@ def conflicts(
     (with the value that lost, which `resolve` can still apply). --all: every one."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.table import Table
+
     settings = settings_from(config)
-    with open_store(settings.database_url) as store:
+    with existing_store(settings) as store:
+        from pmbridge.store.rows import OPEN_CONFLICT_STATUSES
+
         rows = store.conflicts() if all_ else store.conflicts(status=OPEN_CONFLICT_STATUSES)
         table = Table()
         for column in (
@@ -358,6 +397,8 @@ def conflicts_resolve(
 
     Example: pmbridge conflicts resolve 3 --take trello
     """
+    from pmbridge.wiring import open_engine
+
     settings = settings_from(config, flows)
 
     async def resolve() -> str:
@@ -378,7 +419,7 @@ def conflicts_dismiss(
     Example: pmbridge conflicts dismiss 3
     """
     settings = settings_from(config)
-    with open_store(settings.database_url) as store:
+    with existing_store(settings) as store:
         store.dismiss_conflict(conflict_id)
     console.print(f"Conflict {conflict_id} dismissed; nothing was written.")
 
@@ -387,8 +428,10 @@ def conflicts_dismiss(
 @handle_errors
 def dead_letters(config: ConfigOption = None) -> None:
     """List records whose sync failed; each is retried on every cycle until it succeeds."""
+    from rich.table import Table
+
     settings = settings_from(config)
-    with open_store(settings.database_url) as store:
+    with existing_store(settings) as store:
         table = Table()
         for column in ("flow", "write to", "record", "kind", "attempts", "last failed", "error"):
             table.add_column(column)
@@ -406,6 +449,26 @@ def dead_letters(config: ConfigOption = None) -> None:
         console.print(table)
         if not letters:
             console.print("No dead letters.")
+
+
+def existing_store(settings: Settings, *, as_json: bool = False) -> Store:
+    """The state store, opened for a command that only reads it; exits 0 with a sentence,
+    creating nothing, when its SQLite file does not exist yet (on stderr when the output is
+    JSON, which then has no lines)."""
+    from pmbridge.store import open_store
+    from pmbridge.store.connect import is_memory, parse_url
+
+    url = parse_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and not is_memory(url):
+        if not Path(url.database or "").exists():
+            (err_console if as_json else console).print(
+                f"No state store yet at {url.render_as_string(hide_password=True)}: "
+                "`pmbridge sync` creates it with the first sync.",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(EXIT_OK)
+    return open_store(url)
 
 
 def _show(value: Any) -> str:

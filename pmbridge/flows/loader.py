@@ -57,9 +57,15 @@ def load_flows(path: Path | str | None = None) -> FlowFile:
 
 
 def parse_flows(text: str, filename: str = "<flows>") -> FlowFile:
-    """Validate flow-file text; ``filename`` is used in error messages."""
+    """Validate flow-file text; ``filename`` is used in error messages.
+
+    Every problem is reported at once, in line order, one ``file:line: what`` per line; only
+    a YAML syntax error stops the reading at the first one.
+    """
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -68,24 +74,85 @@ def parse_flows(text: str, filename: str = "<flows>") -> FlowFile:
         if context and context_mark is not None:
             problem += f" ({context} started on line {context_mark.line + 1})"
         raise ConfigError(f"not valid YAML: {problem}", file=filename, line=line) from err
+    finally:
+        loader.dispose()
     if node is None:
         raise ConfigError("the flow file is empty; it needs a 'flows:' list", file=filename)
     lines = dict(_node_lines(node, ()))
-    data = yaml.safe_load(text)
     try:
         flow_file = FlowFile.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = tuple(first["loc"])
-        raise ConfigError(
-            _pydantic_message(first, data), file=filename, line=_line_for(lines, loc)
-        ) from err
-    problems = list(_check(flow_file))
+        problems = [(tuple(error["loc"]), _pydantic_message(error, data)) for error in err.errors()]
+        problems.extend(_check(_flows_that_validate(data, err.errors())))
+        raise _all_problems(problems, lines, filename) from err
+    problems = list(
+        _check([(i, f, list(range(len(f.properties)))) for i, f in enumerate(flow_file.flows)])
+    )
     if problems:
-        loc, message = problems[0]
-        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        raise ConfigError(message + more, file=filename, line=_line_for(lines, loc))
+        raise _all_problems(problems, lines, filename)
     return flow_file
+
+
+# libyaml's parser when PyYAML was built with it (about ten times faster), else PyYAML's own.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _flows_that_validate(data: Any, errors: list[Any]) -> list[tuple[int, Flow | None, list[int]]]:
+    """The flows of a file that failed validation, each without what failed in it (a bad
+    property left out, a bad optional key back to its default), so that the cross-checks
+    still run on the rest. Each comes with the file's index of every property kept; a flow
+    that cannot be mended is None (what refers to it is then not checked)."""
+    items = data.get("flows") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return []
+    bad: dict[int, list[tuple[Any, ...]]] = {}
+    for error in errors:
+        loc = tuple(error["loc"])
+        if len(loc) >= 3 and loc[0] == "flows" and isinstance(loc[1], int):
+            bad.setdefault(loc[1], []).append(loc[2:])
+    flows: list[tuple[int, Flow | None, list[int]]] = []
+    for index, item in enumerate(items):
+        mended = _mended(item, bad.get(index, []))
+        flows.append((index, *mended) if mended else (index, None, []))
+    return flows
+
+
+_REQUIRED = {name for name, field in Flow.model_fields.items() if field.is_required()}
+
+
+def _mended(item: Any, bad: list[tuple[Any, ...]]) -> tuple[Flow, list[int]] | None:
+    if not isinstance(item, dict):
+        return None
+    item = dict(item)
+    properties = item.get("properties")
+    dropped: set[int] = set()
+    for loc in bad:
+        if loc[0] == "properties" and len(loc) >= 2 and isinstance(loc[1], int):
+            dropped.add(loc[1])
+        elif isinstance(loc[0], str) and loc[0] not in _REQUIRED:  # unknown or has a default
+            item.pop(loc[0], None)
+        else:
+            return None
+    kept: list[int] = []
+    if isinstance(properties, list):
+        kept = [j for j in range(len(properties)) if j not in dropped]
+        item["properties"] = [properties[j] for j in kept]
+    try:
+        return Flow.model_validate(item), kept
+    except ValidationError:
+        return None
+
+
+def _all_problems(
+    problems: list[tuple[Path_, str]], lines: dict[Path_, int], filename: str
+) -> ConfigError:
+    """One error naming every problem, in line order, each as ``file:line: what``."""
+    # In line order; on one line, in the order found (pydantic's is the models' field order).
+    found = dict.fromkeys((_line_for(lines, loc) or 0, message) for loc, message in problems)
+    placed = sorted(found, key=lambda problem: problem[0])
+    first_line, first = placed[0]
+    rest = [f"{filename}:{line}: {message}" if line else message for line, message in placed[1:]]
+    return ConfigError("\n".join([first, *rest]), file=filename, line=first_line or None)
 
 
 def _node_lines(node: yaml.Node, path: Path_) -> Iterator[tuple[Path_, int]]:
@@ -169,18 +236,33 @@ def _suggest(word: str, choices: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _check(flow_file: FlowFile) -> Iterator[tuple[Path_, str]]:
-    """Cross-checks the models cannot do alone: catalogue, references, duplicates."""
+def _check(flows: list[tuple[int, Flow | None, list[int]]]) -> Iterator[tuple[Path_, str]]:
+    """Cross-checks the models cannot do alone: catalogue, references, duplicates.
+
+    ``flows``: (index in the file, flow, the file's index of each of its properties); None
+    for a flow whose own shape is wrong (already reported): what refers to it is then not
+    checked.
+    """
     seen_flows: dict[str, Flow] = {}
-    for fi, flow in enumerate(flow_file.flows):
+    broken_before = False
+    for fi, flow, indices in flows:
+        if flow is None:
+            broken_before = True
+            continue
         at: Path_ = ("flows", fi)
         if flow.name in seen_flows:
             yield (*at, "name"), f"flow '{flow.name}' is defined twice; flow names must be unique"
-        yield from _check_flow(flow, at, seen_flows)
+        yield from _check_flow(flow, at, seen_flows, indices, broken_before)
         seen_flows[flow.name] = flow
 
 
-def _check_flow(flow: Flow, at: Path_, earlier: dict[str, Flow]) -> Iterator[tuple[Path_, str]]:
+def _check_flow(
+    flow: Flow,
+    at: Path_,
+    earlier: dict[str, Flow],
+    indices: list[int],
+    broken_before: bool = False,
+) -> Iterator[tuple[Path_, str]]:
     kinds: dict[str, str] = {"custompms": flow.custompms, "trello": flow.trello}
     CATALOG = catalog()
     for side, kind in kinds.items():
@@ -194,7 +276,7 @@ def _check_flow(flow: Flow, at: Path_, earlier: dict[str, Flow]) -> Iterator[tup
             return
     seen: dict[str, set[str]] = {"custompms": set(), "trello": set()}
     parents = 0
-    for pi, prop in enumerate(flow.properties):
+    for pi, prop in zip(indices, flow.properties, strict=True):
         pat: Path_ = (*at, "properties", pi)
         for side in ("custompms", "trello"):
             name = getattr(prop, side)
@@ -229,7 +311,7 @@ def _check_flow(flow: Flow, at: Path_, earlier: dict[str, Flow]) -> Iterator[tup
                     f"flow '{flow.name}': {_SIDE_NAMES[side]} property '{name}' is read-only; "
                     f"set direction: {other}",
                 )
-        if prop.type == "reference":
+        if prop.type == "reference" and (prop.flow in earlier or not broken_before):
             yield from _check_reference(flow, prop, pat, earlier)
         parents += prop.parent
     if parents > 1:

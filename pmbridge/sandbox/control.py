@@ -12,7 +12,9 @@ Knobs are set in-process (``app.state.control.faults.error_rate = 0.2``) or over
     GET  /_sandbox/stats           request counts
     DELETE /_sandbox/stats         reset the counts
 
-The ``/_sandbox`` paths are never counted, delayed or failed.
+The ``/_sandbox`` paths need the sandbox's own credentials, as its API takes them (each
+sandbox says how: ``authorized`` and ``credentials_hint``); without them they answer 401.
+They are never counted, delayed or failed.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import random
 import re
 import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, Field
 
@@ -36,6 +39,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # A canned answer: (status, content type, body bytes).
 Answer = tuple[int, str, bytes]
+# Whether a request carries the sandbox's credentials: (headers, query parameters) -> bool.
+Authorizer = Callable[[Mapping[str, str], Mapping[str, str]], bool]
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Ids in a path (not a leading version segment like Trello's /1) become {id} in the counts.
@@ -116,6 +121,8 @@ class SandboxControl:
 
     :param error_answer: builds the body of an injected 5xx in the system's own format
     :param rate_limit_answer: builds the system's own 429 answer
+    :param authorized: whether a control request carries the sandbox's credentials
+    :param credentials_hint: how to send them, for the 401 answer
     """
 
     def __init__(
@@ -124,9 +131,13 @@ class SandboxControl:
         *,
         error_answer: Callable[[int], Answer],
         rate_limit_answer: Callable[[], Answer],
+        authorized: Authorizer,
+        credentials_hint: str,
         prefix: str = "/_sandbox",
     ):
         self.app = app
+        self.authorized = authorized
+        self.credentials_hint = credentials_hint
         self.faults = Faults()
         self.stats = Stats()
         self.error_answer = error_answer
@@ -217,6 +228,18 @@ class SandboxControl:
         raise DroppedConnection("sandbox fault: connection dropped")
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope.get("headers", [])
+        }
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        if not self.authorized(headers, query):
+            message = (
+                f"the sandbox's control routes ({self.prefix}/...) need its credentials: "
+                f"{self.credentials_hint}"
+            )
+            await _json(send, 401, {"error": message})
+            return
         sub = scope["path"][len(self.prefix) :].rstrip("/")
         method = scope["method"]
         if sub == "/faults" and method == "GET":

@@ -2,14 +2,17 @@
 
 SQLite (the embedded default) gets WAL mode, a busy timeout, foreign keys, and
 ``BEGIN IMMEDIATE`` transactions, so that two processes writing one file wait for each
-other instead of failing. PostgreSQL URLs use psycopg 3 (``postgresql://`` is read as
-``postgresql+psycopg://``) with a connect timeout, so a server that does not answer fails
-fast. Messages show the URL with its password masked.
+other instead of failing; a new file is created with mode 0600 (its -wal and -shm files
+follow it), since it holds the ids and contents of what is synced. PostgreSQL URLs use
+psycopg 3 (``postgresql://`` is read as ``postgresql+psycopg://``) with a connect timeout,
+so a server that does not answer fails fast. Messages show the URL with its password
+masked; a URL pmbridge cannot use is a ``StoreError`` that says how to write it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -73,11 +76,35 @@ def parse_url(raw: str | URL) -> URL:
         # psycopg 3 is the driver pmbridge installs; plain postgresql:// means it too.
         return url.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
+        _check_sqlite_url(url)
         return url.set(drivername="sqlite")
     raise StoreError(
         f"the state store URL {display_url(url)} uses {backend!r}; pmbridge stores its state "
         f"in SQLite or PostgreSQL: use for example {_EXAMPLES}"
     )
+
+
+def _check_sqlite_url(url: URL) -> None:
+    if url.host or url.port or url.username:
+        # sqlite://./x.db: the path after two slashes is read as a host.
+        path = f"{url.host or ''}{'/' + url.database if url.database else ''}"
+        raise StoreError(
+            f"the state store URL {display_url(url)} names no file: a SQLite URL has three "
+            f"slashes before a relative path and four before an absolute one; write "
+            f"sqlite:///{path} (or sqlite:////var/lib/pmbridge/pmbridge.db)"
+        )
+    timeout = url.query.get("timeout")
+    if timeout is not None:
+        try:
+            valid = float(timeout if isinstance(timeout, str) else timeout[-1]) >= 0
+        except ValueError:
+            valid = False
+        if not valid:
+            raise StoreError(
+                f"the state store URL {display_url(url)} has timeout={timeout!r}, which is not a "
+                "number of seconds; write e.g. ?timeout=15 (how long to wait for another "
+                "process writing the same file) or leave it out"
+            )
 
 
 def is_memory(url: URL) -> bool:
@@ -86,6 +113,16 @@ def is_memory(url: URL) -> bool:
 
 def create_store_engine(url: URL) -> Engine:
     """An engine for a URL from ``parse_url``; does not connect yet."""
+    try:
+        return _create_engine(url)
+    except exc.ArgumentError as err:  # what parse_url could not foresee
+        raise StoreError(
+            f"the state store URL {display_url(url)} cannot be used: {err}; use for example "
+            f"{_EXAMPLES}"
+        ) from err
+
+
+def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     connect_args: dict[str, Any] = {"application_name": "pmbridge"}
@@ -113,9 +150,13 @@ def _sqlite_engine(url: URL) -> Engine:
                 f"{directory} does not exist; create it (mkdir -p {directory}) or set "
                 "PMBRIDGE_DATABASE_URL to a file in an existing directory"
             )
+        if not url.query.get("uri"):  # a file: URI is SQLite's own business
+            _create_private(Path(url.database or ""))
         engine = create_engine(url, json_deserializer=load_json)
-    # ``?timeout=SECONDS`` in the URL sets how long to wait for another writer.
-    busy_ms = int(float(url.query.get("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)) * 1000)
+    # ``?timeout=SECONDS`` in the URL (checked by ``parse_url``) sets how long to wait for
+    # another writer.
+    timeout = url.query.get("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+    busy_ms = int(float(timeout if isinstance(timeout, str | float) else timeout[-1]) * 1000)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -134,6 +175,18 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the store's file readable and writable by its owner only (0600), unless it
+    exists. SQLite gives the -wal and -shm files it creates next to it the same mode."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # SQLite says why when it opens the file, and that message names the URL
+    os.close(descriptor)
 
 
 def describe_failure(err: exc.DBAPIError, url: URL) -> str:

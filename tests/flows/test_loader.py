@@ -77,9 +77,35 @@ def test_mistakes_name_file_line_and_what_is_allowed(old, new, needle, expected)
     text = DEFAULT.replace(old, new, 1)
     with pytest.raises(ConfigError) as err:
         parse_flows(text, "my-flows.yaml")
-    message = str(err.value)
-    assert message.startswith(f"my-flows.yaml:{line_of(text, needle)}: ")
-    assert expected in message
+    # Every problem on a line of its own, each with the file and its line.
+    found = [line for line in str(err.value).splitlines() if expected in line]
+    assert found, str(err.value)
+    assert all(f.startswith(f"my-flows.yaml:{line_of(text, needle)}: ") for f in found)
+
+
+def test_every_problem_is_shown_at_once_in_line_order():
+    text = (
+        DEFAULT.replace("trello: displayName, type: string", "trello: displayname, type: string")
+        .replace("conflict: newest_wins", "conflict: newest", 1)
+        .replace("{custompms: start_at, trello: start, type: datetime}", "{custompms: start_at}")
+        .replace("trello: dueComplete", "trello: duecomplete")
+    )
+    with pytest.raises(ConfigError) as err:
+        parse_flows(text, "my-flows.yaml")
+    lines = str(err.value).splitlines()
+    expected = [
+        # The customers' match key names the property whose Trello side is misspelt below.
+        (line_of(text, "match:") + 1, "match key name/displayName must be a mapped property pair"),
+        (line_of(text, "conflict: newest\n"), "'newest' is not allowed; use one of"),
+        (line_of(text, "displayname"), "unknown Trello organization property 'displayname'"),
+        (line_of(text, "{custompms: start_at}"), "property #6: 'trello' is required"),
+        (line_of(text, "{custompms: start_at}"), "property #6: 'type' is required"),
+        (line_of(text, "duecomplete"), "unknown Trello card property 'duecomplete'"),
+    ]
+    assert len(lines) == len(expected), str(err.value)
+    for shown, (line, what) in zip(lines, expected, strict=True):
+        assert shown.startswith(f"my-flows.yaml:{line}: "), shown
+        assert what in shown
 
 
 def test_bad_policy_lists_the_allowed_ones():

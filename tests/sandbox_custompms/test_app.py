@@ -24,6 +24,27 @@ async def test_defaults_to_a_temporary_database_and_the_default_token() -> None:
     app.store.close()
 
 
+async def test_control_routes_need_the_bearer_token() -> None:
+    app = create_app()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://custompms") as client:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": DEFAULT_TOKEN}):
+            refused = await client.put("/_sandbox/faults", json={"error_rate": 1}, headers=headers)
+            assert refused.status_code == 401
+            assert refused.json() == {
+                "error": "the sandbox's control routes (/_sandbox/...) need its credentials: "
+                "send its API token as 'Authorization: Bearer TOKEN'"
+            }
+            assert (await client.get("/_sandbox/stats", headers=headers)).status_code == 401
+        assert app.state.control.faults.error_rate == 0
+        auth = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+        changed = await client.put("/_sandbox/faults", json={"latency_ms": 1}, headers=auth)
+        assert changed.status_code == 200 and changed.json()["latency_ms"] == 1
+        stats = await client.get("/_sandbox/stats", headers=auth)
+        assert stats.status_code == 200 and stats.json()["requests"] == 0
+    app.store.close()
+
+
 @pytest.mark.parametrize(
     ("db", "message"),
     [

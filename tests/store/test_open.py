@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sqlite3
 import threading
@@ -172,6 +173,27 @@ def test_sqlite_store_uses_wal_mode(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
+def test_a_new_sqlite_store_and_its_wal_files_are_private(tmp_path: Path) -> None:
+    # The usual umask, which would leave a new file readable by everyone.
+    before = os.umask(0o022)
+    try:
+        path = tmp_path / "state.db"
+        with open_store(f"sqlite:///{path}") as store:
+            store.put_link(Link("tasks", custompms_id="t1", trello_id="c1", base={"title": "x"}))
+            files = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    finally:
+        os.umask(before)
+    assert files == {"state.db": 0o600, "state.db-wal": 0o600, "state.db-shm": 0o600}
+
+
+def test_an_existing_sqlite_file_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.touch(mode=0o640)
+    path.chmod(0o640)
+    open_store(f"sqlite:///{path}").close()
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
 def test_sqlite_in_a_missing_directory_names_the_directory(tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such"
     with pytest.raises(StoreError) as caught:
@@ -206,6 +228,9 @@ def test_a_postgres_server_that_does_not_answer_is_named_without_its_password() 
     [
         ("mysql://root:hunter2@db/state", "uses 'mysql'; pmbridge stores its state in SQLite"),
         ("not a url", "'not a url' is not a database URL; use for example sqlite:///"),
+        ("sqlite://./x.db", r"names no file: .* write sqlite:///\./x\.db "),
+        ("sqlite:///x.db?timeout=-1", "timeout='-1', which is not a number of seconds"),
+        ("sqlite:///x.db?timeout=abc", "timeout='abc', which is not a number of seconds"),
     ],
 )
 def test_urls_pmbridge_cannot_use_are_refused(url: str, expected: str) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from pmbridge.sandbox.server import ServerThread
 from pmbridge.systems.trello import RateLimit, RetryPolicy, TrelloClient, TrelloLimits, TrelloSystem
+from tests.fixtures.trello import oauth_header
 
 # Short waits so retried faults stay fast; enough tries that seeded fault runs succeed.
 FAST_RETRY = RetryPolicy(attempts=8, initial_wait=0.005, max_wait=0.05, jitter=0.005)
@@ -32,7 +33,13 @@ class Sandbox:
     def __init__(self, server: ServerThread, app: Any):
         self.server = server
         self.control = app.state.control
-        self._http = httpx.Client(base_url=server.url, timeout=10)
+        # The control routes take the sandbox's own credentials, as its API does.
+        config = app.state.config
+        self._http = httpx.Client(
+            base_url=server.url,
+            timeout=10,
+            headers={"Authorization": oauth_header(config.key, config.members[0].token)},
+        )
 
     def stats(self) -> dict[str, Any]:
         response = self._http.get("/_sandbox/stats")

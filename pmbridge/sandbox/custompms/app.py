@@ -50,6 +50,7 @@ from pmbridge.sandbox.custompms.routes import (
     tasks,
 )
 from pmbridge.sandbox.custompms.store import Store
+from pmbridge.sandbox.custompms.wire import bearer_matches
 
 DEFAULT_TOKEN = "custompms-sandbox-token"
 
@@ -62,7 +63,15 @@ class CustompmsApp(SandboxControl):
     """
 
     def __init__(self, api: FastAPI, store: Store):
-        super().__init__(api, error_answer=_error_answer, rate_limit_answer=_rate_limit_answer)
+        super().__init__(
+            api,
+            error_answer=_error_answer,
+            rate_limit_answer=_rate_limit_answer,
+            authorized=lambda headers, _query: bearer_matches(
+                headers.get("authorization", ""), api.state.token
+            ),
+            credentials_hint="send its API token as 'Authorization: Bearer TOKEN'",
+        )
         self.api = api
         self.store = store
         self.state: State = api.state

@@ -49,12 +49,16 @@ def require_token(request: Request) -> None:
     header = request.headers.get("authorization")
     if header is None:
         raise Unauthorized("Send the API token as 'Authorization: Bearer <token>'.")
-    scheme, _, given = header.partition(" ")
-    expected: str = request.app.state.token
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        given.strip().encode(), expected.encode()
-    ):
+    if not bearer_matches(header, request.app.state.token):
         raise Unauthorized("The bearer token is wrong.")
+
+
+def bearer_matches(header: str, expected: str) -> bool:
+    """Whether an ``Authorization`` header is ``Bearer <expected>`` (in constant time)."""
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), expected.encode()
+    )
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from pmbridge.sandbox.control import SandboxControl
+from pmbridge.sandbox.control import Authorizer, SandboxControl
 from pmbridge.sandbox.trello import ratelimit, webhooks
 from pmbridge.sandbox.trello.answers import (
     NOT_FOUND,
@@ -29,6 +29,7 @@ from pmbridge.sandbox.trello.answers import (
     rate_limit_answer,
     text_answer,
 )
+from pmbridge.sandbox.trello.auth import check_credentials, credentials_of
 from pmbridge.sandbox.trello.config import SandboxConfig
 from pmbridge.sandbox.trello.persist import StateFile
 from pmbridge.sandbox.trello.routes import ROUTERS
@@ -113,12 +114,34 @@ def create_app(config: SandboxConfig | None = None, world: World | None = None) 
     limiter = getattr(ratelimit, "RateLimitMiddleware", None)
     if limiter is not None and config.rate_limits is not None:
         inner = limiter(api, config.rate_limits)
-    control = SandboxControl(inner, error_answer=error_answer, rate_limit_answer=rate_limit_answer)
+    control = SandboxControl(
+        inner,
+        error_answer=error_answer,
+        rate_limit_answer=rate_limit_answer,
+        authorized=_has_credentials(api),
+        credentials_hint="send its API key and a member's token as Trello takes them: "
+        'Authorization: OAuth oauth_consumer_key="KEY", oauth_token="TOKEN" '
+        "(or ?key=KEY&token=TOKEN)",
+    )
     api.state.control = control
     # Tests reach everything from the outermost object: app.state.control.set_faults(...).
     control.state = api.state  # type: ignore[attr-defined]
     control.api = api  # type: ignore[attr-defined]
     return control
+
+
+def _has_credentials(api: FastAPI) -> Authorizer:
+    """Whether a control request carries this sandbox's key and a member's token."""
+
+    def authorized(headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
+        key, token = credentials_of(dict(query), headers.get("authorization", ""), {})
+        try:
+            check_credentials(api.state.world, api.state.config.key, key, token)
+        except TrelloHTTPError:
+            return False
+        return True
+
+    return authorized
 
 
 def _add_error_handlers(api: FastAPI) -> None:
