@@ -89,6 +89,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """An aggregate's datetime, which skips the column type's conversion, as UTC."""
+    if isinstance(value, str):  # SQLite's MAX() of a DATETIME column
+        value = datetime.fromisoformat(value)
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
 def _json(value: Any, what: str) -> Any:
     """``value`` if it is plain JSON, else a clear error naming ``what``."""
     try:
@@ -204,6 +213,20 @@ class _Operations:
                 raise LinkConflictError(link, _link(holder) if holder else None) from err
 
         return self._run(operation)
+
+    def link_summary(self) -> dict[str, tuple[int, datetime | None]]:
+        """Per flow: how many links, and when one last changed (for the dashboard)."""
+        c = schema.links.c
+        query = select(c.flow, func.count(), func.max(c.updated_at)).group_by(c.flow)
+        rows = self._run(lambda conn: conn.execute(query).all())
+        return {flow: (count, _utc(last)) for flow, count, last in rows}
+
+    def links_changed_since(self, since: datetime | None = None) -> list[Link]:
+        """Links written at or after ``since`` (all when None), oldest change first."""
+        query = select(schema.links).order_by(schema.links.c.updated_at)
+        if since is not None:
+            query = query.where(schema.links.c.updated_at >= since)
+        return [_link(row) for row in self._run(lambda conn: conn.execute(query).all())]
 
     def delete_link(self, flow: str, custompms_id: str) -> bool:
         """Remove a link; False if there was none."""
@@ -368,14 +391,27 @@ class _Operations:
 
         Applying that value to the systems is the engine's job; this only records it.
         """
-        side = _side(take, "take")
+        return self._settle(
+            conflict_id, schema.conflicts.c.status != "resolved", _side(take, "take")
+        )
+
+    def dismiss_conflict(self, conflict_id: int) -> Conflict:
+        """Record that a person accepted the value a policy chose (nothing is written).
+
+        Only a conflict a policy settled can be dismissed; a held one needs a side taken.
+        """
+        c = schema.conflicts.c
+        return self._settle(conflict_id, c.status == "resolved_by_policy", c.winner)
+
+    def _settle(self, conflict_id: int, allowed: Any, resolution: Any) -> Conflict:
+        """Mark a conflict resolved with ``resolution`` where ``allowed`` holds; else say why."""
         c = schema.conflicts.c
 
         def operation(conn: Connection) -> Conflict:
             row = conn.execute(
                 schema.conflicts.update()
-                .where(c.id == conflict_id, c.status != "resolved")
-                .values(status="resolved", resolution=side, resolved_at=_now())
+                .where(c.id == conflict_id, allowed)
+                .values(status="resolved", resolution=resolution, resolved_at=_now())
                 .returning(*schema.conflicts.c)
             ).one_or_none()
             if row is not None:
@@ -385,6 +421,10 @@ class _Operations:
             ).one_or_none()
             if current is None:
                 raise StoreError(f"conflict {conflict_id} does not exist")
+            if current.status == "held":
+                raise StoreError(
+                    f"conflict {conflict_id} is held for a person: take one side's value"
+                )
             raise StoreError(
                 f"conflict {conflict_id} was already resolved: {current.resolution}'s value "
                 f"was taken at {current.resolved_at.isoformat()}"
@@ -440,6 +480,16 @@ class _Operations:
         if flow is not None:
             query = query.where(schema.dead_letters.c.flow == flow)
         return [_dead_letter(row) for row in self._run(lambda conn: conn.execute(query).all())]
+
+    def get_dead_letter(self, letter_id: int) -> DeadLetter | None:
+        query = select(schema.dead_letters).where(schema.dead_letters.c.id == letter_id)
+        row = self._run(lambda conn: conn.execute(query).one_or_none())
+        return _dead_letter(row) if row is not None else None
+
+    def dismiss_dead_letter(self, letter_id: int) -> bool:
+        """Forget a failed write by id, so no cycle retries it; False if there was none."""
+        statement = schema.dead_letters.delete().where(schema.dead_letters.c.id == letter_id)
+        return self._run(lambda conn: conn.execute(statement).rowcount > 0)
 
     # --- runs -------------------------------------------------------------------------
 
