@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     allow_delete_min: int = Field(
         5, ge=0, description="…but always up to this many, however small the flow"
     )
+    ui_password: SecretStr | None = Field(
+        None, description="the dashboard's login password; without it, loopback only"
+    )
 
     @field_validator("trello_url", "custompms_url")
     @classmethod
