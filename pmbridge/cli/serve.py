@@ -29,8 +29,14 @@ from pmbridge.cli.common import (
 )
 from pmbridge.errors import RemoteSystemError
 from pmbridge.serve import DEFAULT_LISTEN, Service
+from pmbridge.serve.ui.access import is_loopback
 
-LISTEN_HELP = "HOST:PORT the receiver listens on (with --public-url)."
+LISTEN_HELP = (
+    "HOST:PORT to serve the dashboard (/ui), /healthz, /readyz, /metrics and, with "
+    f"--public-url, the webhook receiver on [default: {DEFAULT_LISTEN[0]}:{DEFAULT_LISTEN[1]} "
+    "with --public-url, else nowhere]. Without PMBRIDGE_UI_PASSWORD the dashboard answers "
+    "only requests for localhost."
+)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -58,8 +64,8 @@ def serve(
         ),
     ] = None,
     listen: Annotated[
-        str, typer.Option("--listen", help=LISTEN_HELP)
-    ] = f"{DEFAULT_LISTEN[0]}:{DEFAULT_LISTEN[1]}",
+        str | None, typer.Option("--listen", help=LISTEN_HELP, show_default=False)
+    ] = None,
     public_url: Annotated[
         str | None,
         typer.Option(
@@ -84,20 +90,23 @@ def serve(
     """Keep syncing: a cycle every interval, and a prompt one after each change notice.
 
     With --public-url, Trello webhooks and Custompms notifications trigger the prompt cycles.
+    With --listen (or --public-url), the dashboard is at http://HOST:PORT/ui/.
     Prints one line per cycle; Ctrl-C or SIGTERM finishes the cycle and exits 0.
     The webhooks and the subscription are removed on the way out.
     Bad credentials exit 2; an unreachable system is tried again with backoff.
 
     Example: pmbridge serve --public-url https://sync.example.com --listen 0.0.0.0:8770
     """
-    host, port = parse_listen(listen)
-    if public_url is None and (host, port) != DEFAULT_LISTEN:
-        raise fail(
-            "--listen needs --public-url: without a public URL nothing can deliver to the "
-            "receiver, so pmbridge only polls and listens nowhere"
-        )
+    host, port = parse_listen(listen) if listen is not None else DEFAULT_LISTEN
     settings = settings_from(config, flows, interval_s=interval)
-    service = Service(settings, public_url=public_url, listen=(host, port), once_per_s=once_per)
+    http = listen is not None
+    if settings.ui_password is None and not is_loopback(host):
+        logging.getLogger("pmbridge.serve").warning(
+            "no PMBRIDGE_UI_PASSWORD: the dashboard answers only requests for localhost"
+        )
+    service = Service(
+        settings, public_url=public_url, listen=(host, port), once_per_s=once_per, http=http
+    )
     with _log_to_console():
         try:
             run(_serve(service))

@@ -66,7 +66,6 @@ def test_a_public_url_without_the_trello_secret_is_a_clear_error():
         (["--listen", "8770"], "is not HOST:PORT"),
         (["--listen", "localhost:99999"], "is not HOST:PORT"),
         (["--interval", "0"], "--interval"),
-        (["--listen", "0.0.0.0:8771"], "--listen needs --public-url"),
         (["--public-url", "sync.example.com"], "is not an http(s) URL"),
     ],
 )
