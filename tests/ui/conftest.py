@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -46,12 +47,13 @@ class Site:
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, follow_redirects=False)
 
-    def signed_in(self) -> httpx.Client:
+    @contextmanager
+    def signed_in(self) -> Iterator[httpx.Client]:
         """An HTTP client with a session, as a browser has after signing in."""
-        client = self.client()
-        answer = client.post("/ui/login", data={"password": self.password or ""})
-        assert answer.status_code == 303, answer.text
-        return client
+        with self.client() as client:
+            answer = client.post("/ui/login", data={"password": self.password or ""})
+            assert answer.status_code == 303, answer.text
+            yield client
 
 
 def serve_dashboard(bridge: Bridge, password: str | None) -> Iterator[Site]:
