@@ -143,7 +143,8 @@ def test_an_unknown_setting_is_named_with_a_suggestion(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"{config}:3: unknown setting 'trelo_key'; did you mean 'trello_key'? Allowed: "
         "trello_key, trello_token, trello_secret, trello_url, custompms_url, custompms_token, "
-        "database_url, flows, full_every, interval_s, allow_delete_share, allow_delete_min"
+        "database_url, flows, full_every, interval_s, allow_delete_share, allow_delete_min, "
+        "ui_password"
     )
 
 

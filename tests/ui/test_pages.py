@@ -1,0 +1,93 @@
+"""The pages' contents and the actions that need no browser: run details, dismissing a
+conflict or a dead letter, paging through links, and ``pmbridge ui``'s own checks."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from typer.testing import CliRunner
+
+from pmbridge.cli import app
+from pmbridge.store import Link
+from tests.engine.conftest import seed
+from tests.ui.conftest import Site
+from tests.ui.test_access import csrf_of, make_conflict
+
+
+def notice(answer: httpx.Response) -> str:
+    params = httpx.URL(answer.headers["location"]).params
+    return params.get("notice") or params.get("error") or ""
+
+
+def test_run_details_show_writes_per_flow_and_system_and_the_conflicts_logged(site: Site):
+    conflict_id = make_conflict(site.bridge)
+    with site.signed_in() as client:
+        first = client.get("/ui/runs/1").text
+        assert re.search(r"<th scope=\"row\">tasks</th><td>Trello</td><td>1</td>", first)
+        second = client.get("/ui/runs/2").text
+        assert "Conflicts logged" in second and f"#c{conflict_id}" in second
+        for value in ("Task 0", "From PMS", "From Trello"):  # before, and both sides
+            assert value in second
+        assert client.get("/ui/runs/99").status_code == 404
+
+
+def test_dismissing_a_settled_conflict_keeps_the_policys_value(site: Site):
+    conflict_id = make_conflict(site.bridge)
+    with site.signed_in() as client:
+        page = client.get("/ui/conflicts").text
+        seen = re.search(r'name="seen" value="([^"]+)"', page).group(1)
+        answer = client.post(
+            f"/ui/conflicts/{conflict_id}/dismiss", data={"seen": seen, "csrf_token": csrf_of(page)}
+        )
+        assert notice(answer) == f"Conflict {conflict_id} dismissed: trello's value stays."
+        assert "No conflicts to look at." in client.get("/ui/conflicts").text
+        assert "From PMS" in client.get("/ui/conflicts?all=1").text
+    with site.bridge.store() as store:
+        conflict = store.get_conflict(conflict_id)
+    assert (conflict.status, conflict.resolution) == ("resolved", "trello")
+    assert site.bridge.pms.all("tasks")[0]["title"] == "From Trello"
+
+
+def test_dismissing_a_dead_letter_forgets_it(site: Site):
+    data = seed(site.bridge.pms, tasks=1, comments=False)
+    site.bridge.pms.update("tasks", data["tasks"][0]["id"], description="x" * 16384)
+    site.bridge.sync()
+    with site.bridge.store() as store:
+        [letter] = [d for d in store.dead_letters() if d.operation == "sync"]
+    with site.signed_in() as client:
+        token = csrf_of(client.get("/ui/dead-letters").text)
+        answer = client.post(f"/ui/dead-letters/{letter.id}/dismiss", data={"csrf_token": token})
+        assert notice(answer) == f"Dead letter {letter.id} dismissed: no cycle retries it."
+        answer = client.post(f"/ui/dead-letters/{letter.id}/dismiss", data={"csrf_token": token})
+        assert notice(answer) == f"Dead letter {letter.id} is gone already."
+    with site.bridge.store() as store:
+        assert letter.id not in {d.id for d in store.dead_letters()}
+
+
+def test_links_come_a_page_at_a_time_and_new_ones_are_found_at_once(site: Site):
+    with site.bridge.store() as store:
+        for i in range(120):
+            base = {"custompms": {"title": f"Job {i:03}"}, "trello": {"title": f"Job {i:03}"}}
+            store.put_link(Link("tasks", f"t{i:03}", f"{i:024x}", base=base))
+        with site.signed_in() as client:
+            page = client.get("/ui/links", params={"flow": "tasks", "page": 3}).text
+            assert "120 link(s); page 3 of 3." in page
+            assert page.count("<tr><td>tasks</td>") == 20
+            assert 'rel="prev"' in page and 'rel="next"' not in page
+            assert "Job 119" in page and "Job 099" not in page
+            store.put_link(Link("tasks", "t999", "f" * 24, base={"custompms": {"title": "Late"}}))
+            page = client.get("/ui/links", params={"q": "LATE"}).text
+            assert "1 link(s) matching “LATE”" in page
+            assert 'href="https://trello.com/c/ffffffffffffffffffffffff"' in page
+
+
+def test_pmbridge_ui_refuses_a_public_address_without_a_password(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PMBRIDGE_UI_PASSWORD", raising=False)
+    result = CliRunner().invoke(app, ["ui", "--listen", "0.0.0.0:8771"])
+    assert result.exit_code == 2
+    assert "served only on a loopback address" in result.output
+    assert "PMBRIDGE_UI_PASSWORD" in result.output
+    help_text = CliRunner().invoke(app, ["ui", "--help"]).output
+    assert "Example:" in help_text and "--listen" in help_text
