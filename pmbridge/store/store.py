@@ -89,14 +89,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """An aggregate's datetime, which skips the column type's conversion, as UTC."""
-    if isinstance(value, str):  # SQLite's MAX() of a DATETIME column
-        value = datetime.fromisoformat(value)
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
 
 def _json(value: Any, what: str) -> Any:
     """``value`` if it is plain JSON, else a clear error naming ``what``."""
@@ -214,12 +206,10 @@ class _Operations:
 
         return self._run(operation)
 
-    def link_summary(self) -> dict[str, tuple[int, datetime | None]]:
-        """Per flow: how many links, and when one last changed (for the dashboard)."""
-        c = schema.links.c
-        query = select(c.flow, func.count(), func.max(c.updated_at)).group_by(c.flow)
-        rows = self._run(lambda conn: conn.execute(query).all())
-        return {flow: (count, _utc(last)) for flow, count, last in rows}
+    def count_all_links(self) -> int:
+        """Links of every flow (an index-only count)."""
+        query = select(func.count()).select_from(schema.links)
+        return self._run(lambda conn: conn.execute(query).scalar_one())
 
     def links_changed_since(self, since: datetime | None = None) -> list[Link]:
         """Links written at or after ``since`` (all when None), oldest change first."""

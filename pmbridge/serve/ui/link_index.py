@@ -64,6 +64,7 @@ class LinkIndex:
             for flow in flow_file.flows
         }
         self._entries: dict[tuple[str, str], LinkEntry] = {}
+        self._per_flow: dict[str, tuple[int, datetime | None]] = {}
         self._newest: datetime | None = None
         self._ordered: list[LinkEntry] | None = None
         self._lock = threading.Lock()
@@ -80,19 +81,35 @@ class LinkIndex:
     def refresh(self) -> None:
         """Take in the links written since the last refresh (all of them after a removal)."""
         with self._lock:
-            total = sum(count for count, _ in self.store.link_summary().values())
-            if total < len(self._entries):
+            if self.store.count_all_links() < len(self._entries):
                 self._entries.clear()
+                self._per_flow.clear()
                 self._newest = None
-            changed = self.store.links_changed_since(self._newest)
-            for link in changed:
-                self._entries[(link.flow, link.custompms_id)] = self._entry(link)
+            changed = False
+            for link in self.store.links_changed_since(self._newest):
+                key = (link.flow, link.custompms_id)
+                entry = self._entry(link)
+                if self._entries.get(key) == entry:
+                    continue  # the newest link, read again (the query includes its time)
+                changed = True
+                count, newest = self._per_flow.get(link.flow, (0, None))
+                if key not in self._entries:
+                    count += 1
+                self._entries[key] = entry
+                if link.updated_at and (newest is None or link.updated_at > newest):
+                    newest = link.updated_at
+                self._per_flow[link.flow] = (count, newest)
                 if link.updated_at and (self._newest is None or link.updated_at > self._newest):
                     self._newest = link.updated_at
             if changed or self._ordered is None:
                 self._ordered = sorted(
                     self._entries.values(), key=lambda e: (e.flow, e.custompms_title.lower())
                 )
+
+    def summary(self) -> dict[str, tuple[int, datetime | None]]:
+        """Per flow: how many links, and when one last changed."""
+        self.refresh()
+        return dict(self._per_flow)
 
     def search(
         self, text: str = "", *, flow: str | None = None, page: int = 1, per_page: int = 50

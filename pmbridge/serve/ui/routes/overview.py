@@ -55,7 +55,7 @@ def run_row(run: Run) -> RunRow:
 
 
 def flow_rows(dashboard: Dashboard) -> list[FlowRow]:
-    summary = dashboard.store.link_summary()
+    summary = dashboard.links.summary()
     conflicts = dashboard.store.conflicts()
     letters = dashboard.store.dead_letters()
     rows = []
