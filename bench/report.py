@@ -232,11 +232,33 @@ def overhead(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def ui(data: dict[str, Any]) -> list[str]:
+    lines = [f"`{data['command']}` — finished {data['finished_at']}", ""]
+    lines.append(
+        f"{data['links']:,} links, {data['repeat']} timed requests per page over HTTP on "
+        "127.0.0.1 (the client in the same process); milliseconds."
+    )
+    lines.append("")
+    lines += _header("page", "median", "p95", "max", f"p95 < {data['target_ms']:.0f} ms")
+    for label, m in data["pages"].items():
+        lines.append(
+            _row(
+                f"{label} (`{m['path']}`)",
+                m["median_ms"],
+                m["p95_ms"],
+                m["max_ms"],
+                _mark(m["within_target"]),
+            )
+        )
+    return lines
+
+
 SECTIONS = {
     "initial": ("Initial sync and idle cycles", initial),
     "incremental": ("Idle and incremental cycles, pmbridge and the naive baseline", incremental),
     "ceiling": ("Under Trello's real rate limits (50 ms latency)", ceiling),
     "overhead": ("Engine overhead without network", overhead),
+    "ui": ("The dashboard's pages with 100,000 links", ui),
 }
 
 
