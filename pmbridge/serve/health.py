@@ -54,6 +54,7 @@ class ServeStatus:
     running_since: float | None = None
     cycles: int = 0
     hints: dict[str, HintSeen] = field(default_factory=dict)
+    progress: dict[str, tuple[int, int]] = field(default_factory=dict)  # flow → (done, total)
 
     def __post_init__(self) -> None:
         self.metrics = ServeMetrics(lambda: self.store)
@@ -62,6 +63,7 @@ class ServeStatus:
 
     def cycle_started(self) -> None:
         self.running_since = self.clock()
+        self.progress = {}
 
     def cycle_ended(
         self, report: CycleReport, seconds: float, error: PmbridgeError | None = None
@@ -84,7 +86,17 @@ class ServeStatus:
         self.hints[source] = HintSeen(what, time.time())
 
     def watch(self, runtime: Any) -> None:
-        """Count the answers of the runtime's two HTTP clients (event hooks on httpx)."""
+        """Follow the runtime's engine (its progress per flow) and count the answers of its
+        two HTTP clients (event hooks on httpx)."""
+        engine = getattr(runtime, "engine", None)
+        if engine is not None and callable(getattr(engine, "progress", None)):
+            before = engine.progress
+
+            def progress(flow: str, done: int, total: int) -> None:
+                self.progress[flow] = (done, total)
+                before(flow, done, total)
+
+            engine.progress = progress
         for system in SYSTEMS:
             http = getattr(getattr(getattr(runtime, system, None), "client", None), "_http", None)
             if isinstance(http, httpx.AsyncClient):

@@ -89,7 +89,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-
 def _json(value: Any, what: str) -> Any:
     """``value`` if it is plain JSON, else a clear error naming ``what``."""
     try:

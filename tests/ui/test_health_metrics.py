@@ -5,6 +5,7 @@ text that the Prometheus parser reads)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from typing import Any
 
@@ -49,6 +50,7 @@ async def test_serve_listens_without_a_public_url_for_dashboard_health_and_metri
     service = Service(bridge.settings, sock=sock, http=True, interval_s=60, trello_limits=UNLIMITED)
     async with service.running():
         await until(lambda: service.cycles >= 1, what="the first cycle")
+        assert service.status.progress["tasks"] == (2, 2)  # what the overview shows meanwhile
         assert (await asyncio.to_thread(get, root + "/healthz")).text == "ok\n"
         ready = await asyncio.to_thread(get, root + "/readyz")
         assert ready.status_code == 200, ready.text
@@ -98,6 +100,40 @@ async def test_readyz_is_unready_while_trello_is_down_and_ready_once_it_is_back(
                 }
     metric = samples(service.status.metrics.text().decode())
     assert metric[("pmbridge_cycles_total", (("outcome", "failed"),))] >= 1
+
+
+async def test_retry_now_under_serve_asks_the_service_for_a_prompt_cycle(bridge: Bridge):
+    data = await asyncio.to_thread(seed, bridge.pms, tasks=1, comments=False)
+    bad = data["tasks"][0]["id"]
+    await asyncio.to_thread(bridge.pms.update, "tasks", bad, description="x" * 16384)
+    sock = bound_socket()
+    root = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    service = Service(
+        bridge.settings,
+        sock=sock,
+        http=True,
+        interval_s=600,
+        once_per_s=0.1,
+        trello_limits=UNLIMITED,
+    )
+    async with service.running():
+        await until(lambda: service.cycles >= 1, what="the first cycle")
+        await asyncio.to_thread(bridge.pms.update, "tasks", bad, description="Fixed")
+
+        def retry() -> str:
+            with httpx.Client(base_url=root, follow_redirects=True, timeout=10) as browser:
+                page = browser.get("/ui/dead-letters").text
+                [letter] = re.findall(r'action="(/ui/dead-letters/\d+/retry)"', page)
+                token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+                return browser.post(letter, data={"csrf_token": token}).text
+
+        page = await asyncio.to_thread(retry)
+        assert "A cycle starts in about a second" in page
+        await until(lambda: service.cycles >= 2, what="the prompt cycle")
+    with bridge.store() as store:
+        assert store.dead_letters() == []
+    cards = await asyncio.to_thread(bridge.trello.cards, bridge.only_board()["id"])
+    assert [c["name"] for c in cards] == ["Task 0"]
 
 
 class FakeClock:

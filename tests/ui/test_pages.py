@@ -3,14 +3,20 @@ conflict or a dead letter, paging through links, and ``pmbridge ui``'s own check
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
 
 import httpx
 from typer.testing import CliRunner
 
 from pmbridge.cli import app
+from pmbridge.sandbox.server import free_port
 from pmbridge.store import Link
 from tests.engine.conftest import seed
+from tests.engine.test_cli import env_of
 from tests.ui.conftest import Site
 from tests.ui.test_access import csrf_of, make_conflict
 
@@ -91,3 +97,36 @@ def test_pmbridge_ui_refuses_a_public_address_without_a_password(tmp_path, monke
     assert "PMBRIDGE_UI_PASSWORD" in result.output
     help_text = CliRunner().invoke(app, ["ui", "--help"]).output
     assert "Example:" in help_text and "--listen" in help_text
+
+
+def test_pmbridge_ui_serves_the_store_it_is_given(bridge, tmp_path):
+    seed(bridge.pms, tasks=1, comments=False)
+    bridge.sync()
+    port = free_port()
+    env = {**os.environ, **env_of(bridge, PMBRIDGE_UI_PASSWORD="let me in")}
+    command = [sys.executable, "-m", "pmbridge", "ui", "--listen", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(
+        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        root = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, process.stderr.read()
+            try:
+                if httpx.get(root + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "pmbridge ui did not answer"
+            time.sleep(0.1)
+        with httpx.Client(base_url=root) as client:
+            assert client.post("/ui/login", data={"password": "let me in"}).status_code == 303
+            page = client.get("/ui/links", params={"q": "task 0"}).text
+            assert "1 link(s) matching “task 0”" in page
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    output = process.stdout.read() + process.stderr.read()
+    assert f"pmbridge dashboard for {bridge.settings.database_url}" in output
+    assert "let me in" not in output

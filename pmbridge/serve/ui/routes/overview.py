@@ -85,6 +85,7 @@ def live_state(dashboard: Dashboard) -> dict[str, Any] | None:
     return {
         "interval_s": service.interval_s,
         "running": status.running_since is not None,
+        "progress": sorted(status.progress.items()) if status.running_since is not None else [],
         "pending_hints": service.pending_hints,
         "problems": status.problems(),
         "public_url": service.public_url,
