@@ -130,6 +130,8 @@ async def test_retry_now_under_serve_asks_the_service_for_a_prompt_cycle(bridge:
         page = await asyncio.to_thread(retry)
         assert "A cycle starts in about a second" in page
         await until(lambda: service.cycles >= 2, what="the prompt cycle")
+        overview = await asyncio.to_thread(get, root + "/ui/login", follow_redirects=True)
+        assert "Last change notices: dashboard (retry now) at 20" in overview.text
     with bridge.store() as store:
         assert store.dead_letters() == []
     cards = await asyncio.to_thread(bridge.trello.cards, bridge.only_board()["id"])

@@ -34,6 +34,11 @@ def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def unix_time(seconds: float) -> str:
+    """Unix seconds as ``when`` shows instants."""
+    return when(datetime.fromtimestamp(seconds, UTC))
+
+
 def duration(start: datetime | None, end: datetime | None) -> str:
     if start is None or end is None:
         return "—"
@@ -66,7 +71,7 @@ def is_text(value: Any) -> bool:
     return isinstance(value, str) and ("\n" in value or len(value) > 60)
 
 
-environment.filters.update(when=when, shown=shown)
+environment.filters.update(when=when, shown=shown, unix_time=unix_time)
 environment.globals.update(duration=duration, line_diff=line_diff, is_text=is_text)
 
 
