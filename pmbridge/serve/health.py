@@ -55,6 +55,8 @@ class ServeStatus:
     cycles: int = 0
     hints: dict[str, HintSeen] = field(default_factory=dict)
     progress: dict[str, tuple[int, int]] = field(default_factory=dict)  # flow → (done, total)
+    _first_notice: float | None = None  # the first delivery waiting for a cycle
+    _cycle_notice: float | None = None  # … and the one the running cycle answers
 
     def __post_init__(self) -> None:
         self.metrics = ServeMetrics(lambda: self.store)
@@ -64,6 +66,7 @@ class ServeStatus:
     def cycle_started(self) -> None:
         self.running_since = self.clock()
         self.progress = {}
+        self._cycle_notice, self._first_notice = self._first_notice, None
 
     def cycle_ended(
         self, report: CycleReport, seconds: float, error: PmbridgeError | None = None
@@ -75,6 +78,11 @@ class ServeStatus:
         self.metrics.cycle_ended(report, seconds, failed=error is not None)
         if error is None:
             self.last_success_at = self.clock()
+            if self._cycle_notice is not None and report.writes:
+                self.metrics.notice_to_write.observe(self.clock() - self._cycle_notice)
+        elif self._first_notice is None:
+            self._first_notice = self._cycle_notice  # the retry answers it
+        self._cycle_notice = None
 
     def answered(self, system: str, status: int) -> None:
         """A system answered a request (a 5xx counts as not answering)."""
@@ -84,6 +92,8 @@ class ServeStatus:
 
     def hint_received(self, source: str, what: str) -> None:
         self.hints[source] = HintSeen(what, time.time())
+        if source in SYSTEMS and self._first_notice is None:
+            self._first_notice = self.clock()
 
     def watch(self, runtime: Any) -> None:
         """Follow the runtime's engine (its progress per flow) and count the answers of its

@@ -14,7 +14,11 @@ Metrics:
 - ``pmbridge_conflicts_held{flow}``, ``pmbridge_dead_letters{flow}``: waiting now;
 - ``pmbridge_http_answers_total{system,status}``: answers by status class (2xx, 4xx, 429,
   5xx); every 429 and 5xx is retried by the client while it has attempts left;
-- ``pmbridge_last_success_timestamp_seconds``: when a cycle last ended without stopping.
+- ``pmbridge_last_success_timestamp_seconds``: when a cycle last ended without stopping;
+- ``pmbridge_notice_to_write_seconds``: histogram of the time from a change notice (a Trello
+  webhook delivery or a Custompms notification) to the end of the cycle that wrote the
+  change to the other side. It stands for the edit-to-other-side latency: it leaves out the
+  time the system took to deliver the notice, and edits found by the periodic cycle alone.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from pmbridge.store import Store
 SYSTEM_OF = {"to_trello": "trello", "to_custompms": "custompms"}
 WRITES = ("created", "updated", "deleted")
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+LATENCY_BUCKETS = (0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300)
 
 
 class _Waiting(Collector):
@@ -101,6 +106,12 @@ class ServeMetrics:
             "pmbridge_http_answers",
             "Answers from the systems by status class; 429 and 5xx are retried",
             ["system", "status"],
+            registry=r,
+        )
+        self.notice_to_write = Histogram(
+            "pmbridge_notice_to_write_seconds",
+            "From a change notice to the end of the cycle that wrote the change",
+            buckets=LATENCY_BUCKETS,
             registry=r,
         )
         self.last_success = Gauge(

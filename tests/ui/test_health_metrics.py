@@ -172,3 +172,25 @@ def test_readiness_ages_with_the_clock():
     assert status.problems()[-1] == (
         "the last finished cycle is 190 s old (more than 3 intervals of 60 s)"
     )
+
+
+def test_notice_to_write_latency_counts_from_the_first_delivery_to_the_writing_cycle():
+    clock = FakeClock()
+    status = ServeStatus(interval_s=60, clock=clock)
+    wrote = CycleReport()
+    wrote.add("tasks", "to_trello", "updated")
+    status.hint_received("custompms", "tasks")
+    clock.now += 1.0
+    status.hint_received("trello", "updateCard")  # the same cycle answers both
+    status.hint_received("dashboard", "retry now")  # not a change notice
+    status.cycle_started()
+    clock.now += 0.5
+    status.cycle_ended(wrote, 0.5, UnavailableError("Trello is down", system="trello"))
+    status.cycle_started()  # the retry
+    clock.now += 1.0
+    status.cycle_ended(wrote, 1.0)
+    status.cycle_started()  # a periodic cycle, no notice: not measured
+    status.cycle_ended(wrote, 1.0)
+    metric = samples(status.metrics.text().decode())
+    assert metric[("pmbridge_notice_to_write_seconds_count", ())] == 1
+    assert metric[("pmbridge_notice_to_write_seconds_sum", ())] == 2.5
