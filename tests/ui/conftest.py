@@ -18,6 +18,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from pmbridge.config import Settings
 from pmbridge.sandbox.server import ServerThread
 from pmbridge.serve.ui import build_dashboard, create_ui_app
 from pmbridge.store import open_store
@@ -60,6 +61,12 @@ def serve_dashboard(bridge: Bridge, password: str | None) -> Iterator[Site]:
     settings = bridge.settings.model_copy(
         update={"ui_password": SecretStr(password) if password else None}
     )
+    yield from serve_dashboard_with(bridge, settings)
+
+
+def serve_dashboard_with(bridge: Bridge, settings: Settings) -> Iterator[Site]:
+    """The dashboard of ``settings``' store, served on 127.0.0.1 as ``pmbridge ui`` does."""
+    password = settings.ui_password.get_secret_value() if settings.ui_password else None
     store = open_store(settings.database_url)
     dashboard = build_dashboard(settings, store, load_flow_file(settings))
     try:

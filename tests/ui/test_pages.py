@@ -8,8 +8,10 @@ import re
 import subprocess
 import sys
 import time
+from importlib.resources import files
 
 import httpx
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from pmbridge.cli import app
@@ -17,7 +19,7 @@ from pmbridge.sandbox.server import free_port
 from pmbridge.store import Link
 from tests.engine.conftest import seed
 from tests.engine.test_cli import env_of
-from tests.ui.conftest import Site
+from tests.ui.conftest import Site, serve_dashboard_with
 from tests.ui.test_access import csrf_of, make_conflict
 
 
@@ -130,3 +132,28 @@ def test_pmbridge_ui_serves_the_store_it_is_given(bridge, tmp_path):
     output = process.stdout.read() + process.stderr.read()
     assert f"pmbridge dashboard for {bridge.settings.database_url}" in output
     assert "let me in" not in output
+
+
+def test_a_held_conflict_offers_both_values_and_no_dismiss(bridge, tmp_path):
+    flows = (files("pmbridge.flows") / "flows.yaml").read_text()
+    manual = tmp_path / "flows.yaml"
+    manual.write_text(flows.replace("conflict: newest_wins", "conflict: manual"))
+    bridge.settings = bridge.settings.model_copy(update={"flows": manual})
+    conflict_id = make_conflict(bridge)
+    settings = bridge.settings.model_copy(update={"ui_password": SecretStr("pw")})
+    site_gen = serve_dashboard_with(bridge, settings)
+    site = next(site_gen)
+    try:
+        with site.signed_in() as client:
+            page = client.get("/ui/conflicts").text
+            assert "held for a person" in page and "(policy manual)" in page
+            assert f"/ui/conflicts/{conflict_id}/dismiss" not in page
+            seen = re.search(r'name="seen" value="([^"]+)"', page).group(1)
+            answer = client.post(
+                f"/ui/conflicts/{conflict_id}/resolve",
+                data={"take": "trello", "seen": seen, "csrf_token": csrf_of(page)},
+            )
+            assert "is now 'From Trello' on both sides" in notice(answer)
+    finally:
+        site_gen.close()
+    assert bridge.pms.all("tasks")[0]["title"] == "From Trello"
