@@ -253,6 +253,26 @@ def start(data: dict[str, Any]) -> list[str]:
     top = ", ".join(f"{name} {s:.2f}" for name, s in imports["top"].items())
     spent = f"{imports['total_s']:.2f} s importing"
     lines += ["", f"Under `python -X importtime` the idle sync spent {spent}, by package: {top}."]
+
+
+def ui(data: dict[str, Any]) -> list[str]:
+    lines = [f"`{data['command']}` — finished {data['finished_at']}", ""]
+    lines.append(
+        f"{data['links']:,} links, {data['repeat']} timed requests per page over HTTP on "
+        "127.0.0.1 (the client in the same process); milliseconds."
+    )
+    lines.append("")
+    lines += _header("page", "median", "p95", "max", f"p95 < {data['target_ms']:.0f} ms")
+    for label, m in data["pages"].items():
+        lines.append(
+            _row(
+                f"{label} (`{m['path']}`)",
+                m["median_ms"],
+                m["p95_ms"],
+                m["max_ms"],
+                _mark(m["within_target"]),
+            )
+        )
     return lines
 
 
@@ -262,6 +282,7 @@ SECTIONS = {
     "ceiling": ("Under Trello's real rate limits (50 ms latency)", ceiling),
     "overhead": ("Engine overhead without network", overhead),
     "start": ("Start-up", start),
+    "ui": ("The dashboard's pages with 100,000 links", ui),
 }
 
 

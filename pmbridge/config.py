@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     allow_delete_min: int = Field(
         5, ge=0, description="…but always up to this many, however small the flow"
     )
+    ui_password: SecretStr | None = Field(
+        None, description="the dashboard's login password; without it, loopback only"
+    )
     lease_wait_s: float = Field(
         0.0,
         ge=0,

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.trello",
     "tests.fixtures.custompms",
     "tests.fixtures.database",
+    "tests.fixtures.bridge",
 ]

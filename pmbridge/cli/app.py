@@ -35,6 +35,7 @@ def _register_commands() -> None:
         "pmbridge.cli.check_custompms",
         "pmbridge.cli.sync",
         "pmbridge.cli.serve",
+        "pmbridge.cli.ui",
         "pmbridge.cli.docs",
         "pmbridge.cli.demo",
     ):

@@ -32,10 +32,15 @@ from pmbridge.errors import RemoteSystemError
 if TYPE_CHECKING:
     from pmbridge.serve import Service
 
-LISTEN_HELP = "HOST:PORT the receiver listens on (with --public-url)."
 # pmbridge.serve.DEFAULT_LISTEN as text; spelled out here so that --help need not import the
 # server (tests/cli/test_start.py checks that the two agree).
 DEFAULT_LISTEN_TEXT = "127.0.0.1:8770"
+LISTEN_HELP = (
+    "HOST:PORT to serve the dashboard (/ui), /healthz, /readyz, /metrics and, with "
+    f"--public-url, the webhook receiver on [default: {DEFAULT_LISTEN_TEXT} "
+    "with --public-url, else nowhere]. Without PMBRIDGE_UI_PASSWORD the dashboard answers "
+    "only requests for localhost."
+)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -62,7 +67,9 @@ def serve(
             show_default=False,
         ),
     ] = None,
-    listen: Annotated[str, typer.Option("--listen", help=LISTEN_HELP)] = DEFAULT_LISTEN_TEXT,
+    listen: Annotated[
+        str | None, typer.Option("--listen", help=LISTEN_HELP, show_default=False)
+    ] = None,
     public_url: Annotated[
         str | None,
         typer.Option(
@@ -87,6 +94,7 @@ def serve(
     """Keep syncing: a cycle every interval, and a prompt one after each change notice.
 
     With --public-url, Trello webhooks and Custompms notifications trigger the prompt cycles.
+    With --listen (or --public-url), the dashboard is at http://HOST:PORT/ui/.
     Prints one line per cycle; Ctrl-C or SIGTERM finishes the cycle and exits 0.
     The webhooks and the subscription are removed on the way out (and those a killed
     serve left, at the next start). A cycle waits its turn while another pmbridge
@@ -96,15 +104,18 @@ def serve(
     Example: pmbridge serve --public-url https://sync.example.com --listen 0.0.0.0:8770
     """
     from pmbridge.serve import Service
+    from pmbridge.serve.ui.access import is_loopback
 
-    host, port = parse_listen(listen)
-    if public_url is None and (host, port) != parse_listen(DEFAULT_LISTEN_TEXT):
-        raise fail(
-            "--listen needs --public-url: without a public URL nothing can deliver to the "
-            "receiver, so pmbridge only polls and listens nowhere"
-        )
+    host, port = parse_listen(listen if listen is not None else DEFAULT_LISTEN_TEXT)
     settings = settings_from(config, flows, interval_s=interval)
-    service = Service(settings, public_url=public_url, listen=(host, port), once_per_s=once_per)
+    http = listen is not None
+    if settings.ui_password is None and not is_loopback(host):
+        logging.getLogger("pmbridge.serve").warning(
+            "no PMBRIDGE_UI_PASSWORD: the dashboard answers only requests for localhost"
+        )
+    service = Service(
+        settings, public_url=public_url, listen=(host, port), once_per_s=once_per, http=http
+    )
     with _log_to_console():
         try:
             run(_serve(service))

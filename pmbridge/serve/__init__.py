@@ -7,12 +7,15 @@ runs a cycle every ``interval_s`` seconds. Given a public URL it also serves a r
 webhook per linked board and a Custompms subscription pointing there, and runs a prompt
 cycle after valid deliveries: the deliveries of ``once_per_s`` seconds after the first one
 make one cycle, and cycles never overlap. Deliveries can be missed, so the periodic cycle
-always runs as well. A cycle stopped by an unreachable or rate-limiting system is tried
-again with exponential backoff; one stopped by refused credentials ends the service
-(``Service.failure``). Stopping finishes the current cycle, deletes the webhooks and the
-subscription, and closes everything. What is registered is recorded in the state store, and
-what a serve that is gone left there is deleted when the next one starts. Each cycle holds
-the store's sync lease (``pmbridge.store.guard``); a replayed delivery starts none.
+always runs as well. Listening (with a public URL, or ``http=True``: ``serve --listen``) it
+also serves the dashboard under ``/ui`` (``pmbridge.serve.ui``), ``/healthz``, ``/readyz``
+(``health``) and ``/metrics`` (``metrics``). A cycle stopped by an unreachable or
+rate-limiting system is tried again with exponential backoff; one stopped by refused
+credentials ends the service (``Service.failure``). Stopping finishes the current cycle,
+deletes the webhooks and the subscription, and closes everything. What is registered is
+recorded in the state store, and what a serve that is gone left there is deleted when the
+next one starts. Each cycle holds the store's sync lease (``pmbridge.store.guard``); a
+replayed delivery starts none.
 
 Signatures: Trello's ``X-Trello-Webhook`` is base64(HMAC-SHA1(app secret, raw body +
 callback URL)); Custompms' ``X-Custompms-Signature`` is ``sha256=<hex HMAC-SHA256(secret, raw

@@ -27,6 +27,7 @@ from pmbridge.errors import (
     RemoteSystemError,
     StoreError,
 )
+from pmbridge.serve.health import ServeStatus
 from pmbridge.serve.hooks import (
     SERVE_LEASE_PREFIX,
     BoardWebhooks,
@@ -35,6 +36,7 @@ from pmbridge.serve.hooks import (
     remove_leftovers,
 )
 from pmbridge.serve.receiver import CUSTOMPMS_PATH, TRELLO_PATH, Hint, create_receiver
+from pmbridge.serve.ui import mount_on_service
 from pmbridge.store import RUN_LEASE_S, LeaseHeldError
 from pmbridge.store.guard import guard_cycle
 from pmbridge.systems.trello import TrelloLimits
@@ -90,6 +92,8 @@ class Service:
         up to ``interval_s``)
     :param runtime: an open engine to use (not closed here); default: one from ``settings``
     :param trello_limits: the Trello rate budget of the engine this service opens
+    :param http: listen even without ``public_url``, for the dashboard, ``/healthz``,
+        ``/readyz`` and ``/metrics`` (always served when listening)
     """
 
     def __init__(
@@ -104,6 +108,7 @@ class Service:
         backoff_s: float = 1.0,
         runtime: Runtime | None = None,
         trello_limits: TrelloLimits | None = None,
+        http: bool = False,
     ):
         self.settings = settings
         self.public_url = public_url_of(public_url) if public_url is not None else None
@@ -113,6 +118,8 @@ class Service:
         if self.interval_s <= 0 or once_per_s < 0 or backoff_s <= 0:
             raise ConfigError("the interval and backoff must be positive, once-per not negative")
         self.listen = listen
+        self.http = http
+        self.status = ServeStatus(self.interval_s)
         self.once_per_s = once_per_s
         self.backoff_s = backoff_s
         self._sock = sock
@@ -165,14 +172,25 @@ class Service:
                 self.runtime = await self._stack.enter_async_context(
                     open_engine(self.settings, trello_limits=self._trello_limits)
                 )
-            if self.public_url is not None:
+            self.status.store = self.runtime.store
+            self.status.watch(self.runtime)
+            if self.public_url is not None or self.http:
                 await self._start_receiver()
         except BaseException:
             await self._stack.aclose()
             raise
         self._loop_task = asyncio.create_task(self._loop(), name="pmbridge serve")
-        if self.public_url is None:
+        if self.public_url is None and not self.http:
             log.info("serving: a cycle every %g s (no public URL: polling only)", self.interval_s)
+        elif self.public_url is None:
+            host, port = self.receiver_address()
+            log.info(
+                "serving: a cycle every %g s (no public URL: polling only); dashboard at "
+                "http://%s:%s/ui/",
+                self.interval_s,
+                host,
+                port,
+            )
         else:
             host, port = self.receiver_address()
             log.info(
@@ -263,12 +281,17 @@ class Service:
     def hint(self, hint: Hint) -> None:
         """Something changed: run a cycle once ``once_per_s`` has passed since the first hint."""
         self.hints += 1
+        self.status.hint_received(hint.source, hint.what)
         self._pending_count += 1
         self._pending_full = self._pending_full or hint.full
         if self._pending_since is None:
             self._pending_since = asyncio.get_running_loop().time()
             self._wake.set()
         log.debug("hint from %s: %s", hint.source, hint.what)
+
+    def prompt_cycle(self) -> None:
+        """Run a cycle soon, as after a delivery (the dashboard's "Retry now")."""
+        self.hint(Hint("dashboard", "retry now"))
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -340,6 +363,7 @@ class Service:
         started = time.monotonic()
         why = f"{hints} hint{'s' if hints != 1 else ''}" if trigger == "hints" else trigger
         self._in_cycle = True
+        self.status.cycle_started()
         try:
             async with guard_cycle(self.runtime.store, wait_s=self.settings.lease_wait_s):
                 report = await self.runtime.engine.run(options)
@@ -349,9 +373,11 @@ class Service:
         except CycleStopped as stopped:
             self.cycles += 1
             self.last_report, self.last_error = stopped.report, stopped.cause
+            self.status.cycle_ended(stopped.report, time.monotonic() - started, stopped.cause)
             raise
         finally:
             self._in_cycle = False
+        self.status.cycle_ended(report, time.monotonic() - started)
         self.cycles += 1
         self.last_report, self.last_error = report, None
         log.info("%s", summary_line(report, self.cycles, why, time.monotonic() - started))
@@ -492,13 +518,14 @@ class Service:
             log.warning("%s", message)
 
     async def _start_receiver(self) -> None:
-        assert self.settings.trello_secret is not None
+        secret = self.settings.trello_secret if self.public_url else None
         app = create_receiver(
             self.hint,
-            trello_secret=self.settings.trello_secret.get_secret_value(),
+            trello_secret=secret.get_secret_value() if secret else None,
             trello_callback_url=self.trello_callback_url,
-            custompms_secret=self._custompms_secret,
+            custompms_secret=self._custompms_secret if self.public_url else None,
         )
+        mount_on_service(app, self)
         sock = self._sock or _listening_socket(*self.listen)
         config = uvicorn.Config(
             app,
@@ -523,7 +550,7 @@ class Service:
     def receiver_address(self) -> tuple[str, int]:
         """The receiver's (host, port), e.g. the free port a test's socket was bound to."""
         if self._server_sock is None:
-            raise RuntimeError("the receiver is not running (no public URL)")
+            raise RuntimeError("the receiver is not running (no public URL, no --listen)")
         host, port = self._server_sock.getsockname()[:2]
         return str(host), int(port)
 

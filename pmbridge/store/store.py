@@ -191,6 +191,18 @@ class _Operations(ProcessOperations):
 
         return self._run(operation)
 
+    def count_all_links(self) -> int:
+        """Links of every flow (an index-only count)."""
+        query = select(func.count()).select_from(schema.links)
+        return self._run(lambda conn: conn.execute(query).scalar_one())
+
+    def links_changed_since(self, since: datetime | None = None) -> list[Link]:
+        """Links written at or after ``since`` (all when None), oldest change first."""
+        query = select(schema.links).order_by(schema.links.c.updated_at)
+        if since is not None:
+            query = query.where(schema.links.c.updated_at >= since)
+        return [_link(row) for row in self._run(lambda conn: conn.execute(query).all())]
+
     def delete_link(self, flow: str, custompms_id: str) -> bool:
         """Remove a link; False if there was none."""
         statement = schema.links.delete().where(
@@ -361,14 +373,19 @@ class _Operations(ProcessOperations):
 
         Applying that value to the systems is the engine's job; this only records it.
         """
-        side = _side(take, "take")
+        return self._settle(
+            conflict_id, schema.conflicts.c.status != "resolved", _side(take, "take")
+        )
+
+    def _settle(self, conflict_id: int, allowed: Any, resolution: Any) -> Conflict:
+        """Mark a conflict resolved with ``resolution`` where ``allowed`` holds; else say why."""
         c = schema.conflicts.c
 
         def operation(conn: Connection) -> Conflict:
             row = conn.execute(
                 schema.conflicts.update()
-                .where(c.id == conflict_id, c.status != "resolved")
-                .values(status="resolved", resolution=side, resolved_at=_now())
+                .where(c.id == conflict_id, allowed)
+                .values(status="resolved", resolution=resolution, resolved_at=_now())
                 .returning(*schema.conflicts.c)
             ).one_or_none()
             if row is not None:
@@ -378,6 +395,12 @@ class _Operations(ProcessOperations):
             ).one_or_none()
             if current is None:
                 raise StoreError(f"conflict {conflict_id} does not exist")
+            if current.status == "held":
+                raise StoreError(
+                    f"conflict {conflict_id} is held for a person: take one side's value"
+                )
+            if current.status == "dismissed":
+                raise StoreError(f"conflict {conflict_id} was dismissed")
             raise StoreError(
                 f"conflict {conflict_id} was already resolved: {current.resolution}'s value "
                 f"was taken at {current.resolved_at.isoformat()}"
@@ -456,6 +479,15 @@ class _Operations(ProcessOperations):
             query = query.where(schema.dead_letters.c.flow == flow)
         return [_dead_letter(row) for row in self._run(lambda conn: conn.execute(query).all())]
 
+    def get_dead_letter(self, letter_id: int) -> DeadLetter | None:
+        query = select(schema.dead_letters).where(schema.dead_letters.c.id == letter_id)
+        row = self._run(lambda conn: conn.execute(query).one_or_none())
+        return _dead_letter(row) if row is not None else None
+
+    def dismiss_dead_letter(self, letter_id: int) -> bool:
+        """Forget a failed write by id, so no cycle retries it; False if there was none."""
+        statement = schema.dead_letters.delete().where(schema.dead_letters.c.id == letter_id)
+        return self._run(lambda conn: conn.execute(statement).rowcount > 0)
 
 _LINK_KEY = frozenset({"flow", "custompms_id"})
 

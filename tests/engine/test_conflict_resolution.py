@@ -8,8 +8,8 @@ import time
 from typer.testing import CliRunner
 
 from pmbridge.cli import app
-from tests.engine.conftest import Bridge, seed
 from tests.engine.test_cli import env_of
+from tests.fixtures.bridge import Bridge, seed
 
 runner = CliRunner()
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.engine.conftest import Bridge, on_both_stores, seed
+from tests.fixtures.bridge import Bridge, on_both_stores, seed
 
 
 def card_named(bridge: Bridge, name: str) -> dict:

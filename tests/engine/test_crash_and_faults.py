@@ -9,7 +9,7 @@ import sys
 import time
 from collections import Counter
 
-from tests.engine.conftest import Bridge, on_both_stores, seed
+from tests.fixtures.bridge import Bridge, on_both_stores, seed
 
 
 def cards_by_name(bridge: Bridge) -> Counter[str]:

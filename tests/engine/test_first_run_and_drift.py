@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.engine.conftest import Bridge, on_both_stores, seed
+from tests.fixtures.bridge import Bridge, on_both_stores, seed
 
 
 @on_both_stores

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.engine.conftest import Bridge, seed
+from tests.fixtures.bridge import Bridge, seed
 
 
 def test_customers_both_ways(bridge: Bridge):

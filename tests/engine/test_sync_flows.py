@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.engine.conftest import Bridge, on_both_stores, seed
+from tests.fixtures.bridge import Bridge, on_both_stores, seed
 
 
 def by_name(items: list[dict], key: str = "name") -> dict[str, dict]:

@@ -11,10 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from tests.engine.conftest import Bridge, bridge, store_backend
 from tests.engine.test_cli import env_of
-
-__all__ = ["bridge", "store_backend"]  # the engine's fixtures, used here as they are
+from tests.fixtures.bridge import Bridge
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from pmbridge.cli.sync import print_report, run_cycle
 from pmbridge.config import load_settings
 from pmbridge.engine.run import SyncOptions
 from pmbridge.wiring import load_flow_file
-from tests.engine.conftest import UNLIMITED
+from tests.fixtures.bridge import UNLIMITED
 
 
 def main() -> int:

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from bench.dataset import seed as seed_in_bulk
 from pmbridge.cli import app
 from pmbridge.store import SYNC_LEASE
-from tests.engine.conftest import Bridge, on_both_stores, seed
 from tests.engine.test_cli import env_of
+from tests.fixtures.bridge import Bridge, on_both_stores, seed
 from tests.processes.conftest import start_sync
 
 runner = CliRunner()

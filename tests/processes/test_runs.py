@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from pmbridge.cli import app
 from pmbridge.store import SYNC_LEASE, Run
-from tests.engine.conftest import Bridge, seed
 from tests.engine.test_cli import env_of
+from tests.fixtures.bridge import Bridge, seed
 from tests.processes.conftest import start, wait_for
 
 runner = CliRunner()

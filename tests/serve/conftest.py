@@ -21,10 +21,8 @@ from pydantic import SecretStr
 from pmbridge.sandbox.trello.config import SandboxConfig
 from pmbridge.sandbox.trello.webhooks import registry
 from pmbridge.serve import Service
-from tests.engine.conftest import UNLIMITED, Bridge, bridge, store_backend
+from tests.fixtures.bridge import UNLIMITED, Bridge
 from tests.fixtures.database import empty_database_url
-
-__all__ = ["bridge", "store_backend"]  # the engine's fixtures, used here as they are
 
 T = TypeVar("T")
 

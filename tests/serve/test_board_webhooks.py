@@ -12,7 +12,7 @@ from pmbridge.sandbox.server import ServerThread, free_port
 from pmbridge.sandbox.trello.webhooks import registry
 from pmbridge.serve import BoardWebhooks, create_receiver
 from pmbridge.systems.trello import TrelloClient
-from tests.engine.conftest import UNLIMITED, TrelloUser
+from tests.fixtures.bridge import UNLIMITED, TrelloUser
 
 Hooks = list[dict[str, Any]]
 

@@ -13,7 +13,7 @@ from pmbridge.sandbox.custompms import notify
 from pmbridge.sandbox.trello.webhooks import sign
 from pmbridge.serve import CUSTOMPMS_PATH, TRELLO_PATH, Hint, Service, create_receiver
 from pmbridge.serve.receiver import ReplayFilter
-from tests.engine.conftest import Bridge, seed
+from tests.fixtures.bridge import Bridge, seed
 from tests.serve.conftest import settled, until, webhooks_at_trello
 
 SECRET = "per-run-secret"

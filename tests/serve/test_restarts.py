@@ -19,8 +19,8 @@ from pmbridge.sandbox.server import free_port
 from pmbridge.sandbox.trello.config import SandboxConfig
 from pmbridge.serve import Service
 from pmbridge.store import SYNC_LEASE
-from tests.engine.conftest import Bridge, seed
 from tests.engine.test_cli import env_of
+from tests.fixtures.bridge import Bridge, seed
 from tests.fixtures.database import BACKENDS
 from tests.processes.conftest import wait_for
 from tests.serve.conftest import subscriptions_at_custompms, until, webhooks_at_trello

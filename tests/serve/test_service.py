@@ -24,7 +24,7 @@ from pmbridge.systems.custompms.retry import RetryPolicy as CustompmsRetry
 from pmbridge.systems.trello import RetryPolicy as TrelloRetry
 from pmbridge.systems.trello import TrelloClient, TrelloSystem
 from pmbridge.wiring import Runtime, list_order, load_flow_file
-from tests.engine.conftest import UNLIMITED, Bridge, seed
+from tests.fixtures.bridge import UNLIMITED, Bridge, seed
 from tests.fixtures.database import BACKENDS
 from tests.serve.conftest import (
     by_name,
