@@ -294,8 +294,9 @@ def test_a_webhook_belongs_to_the_token_that_made_it(trello: Trello, receiver: R
 
     assert trello.ok("GET", f"/webhooks/{hook['id']}") == hook
     assert trello.ok("GET", f"/tokens/{trello.token}/webhooks/{hook['id']}") == hook
-    assert trello.ok("GET", f"/webhooks/{hook['id']}/callbackURL") == {"_value": receiver.url}
-    assert trello.ok("GET", f"/webhooks/{hook['id']}/active") == {"_value": True}
+    callback = trello.ok("GET", f"/webhooks/{hook['id']}/callbackURL")
+    assert callback == {"id": hook["id"], "callbackURL": receiver.url}
+    assert trello.ok("GET", f"/webhooks/{hook['id']}/active") == {"id": hook["id"], "active": True}
     for method in ("GET", "PUT", "DELETE"):
         refused = other.http.request(method, f"/webhooks/{hook['id']}")
         assert (refused.status_code, refused.text) == (401, "unauthorized token")
@@ -333,7 +334,7 @@ def test_update_checks_a_new_callback_and_delete_removes(
     (delivery,) = receiver.wait_for(1)
     assert delivery.payload["action"]["data"]["card"]["name"] == "Seen"
 
-    assert trello.ok("DELETE", f"/tokens/{trello.token}/webhooks/{hook['id']}") == {"_value": None}
+    assert trello.ok("DELETE", f"/tokens/{trello.token}/webhooks/{hook['id']}") == {}
     assert trello.http.get(f"/webhooks/{hook['id']}").status_code == 404
     trello.ok("POST", "/cards", idList=lst["id"], name="After delete")
     time.sleep(0.1)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pmbridge.sandbox.trello.ids import slugify
+from pmbridge.sandbox.trello.ids import format_timestamp, id_time, slugify
 from pmbridge.sandbox.trello.positions import wire_pos
 
 
@@ -133,6 +133,22 @@ def member_json(member: Member, *, id_boards: Sequence[str], id_orgs: Sequence[s
         "prefs": {"colorBlind": False, "locale": "en-US", "timezone": "Etc/UTC"},
         "trophies": [],
         "loginTypes": ["password"],
+    }
+
+
+def token_json(token_id: str, id_member: str) -> dict:
+    """A token as ``GET /tokens/{token}`` answers it: read and write on everything."""
+    permissions = [
+        {"idModel": "*", "modelType": kind, "read": True, "write": True}
+        for kind in ("Board", "Organization")
+    ]
+    return {
+        "id": token_id,
+        "identifier": "pmbridge sandbox",
+        "idMember": id_member,
+        "dateCreated": format_timestamp(id_time(token_id)),
+        "dateExpires": None,
+        "permissions": permissions,
     }
 
 

@@ -40,7 +40,7 @@ from pmbridge.sandbox.trello.render import Member
 if TYPE_CHECKING:
     from pmbridge.sandbox.trello.config import MemberConfig, SandboxConfig
 
-__all__ = ["HIDDEN_FROM_FEEDS", "Member", "World"]
+__all__ = ["HIDDEN_FROM_FEEDS", "TABLES", "Member", "World"]
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +49,18 @@ ActionListener = Callable[[dict], None]
 # Action types only webhooks and GET /actions/{id} see (TRELLO_API.md §6-§7).
 HIDDEN_FROM_FEEDS = frozenset({"updateComment", "deleteComment"})
 
+# The object tables, by attribute name; each maps an id to its stored dict.
+TABLES = (
+    "organizations", "boards", "lists", "cards", "actions", "labels", "checklists",
+    "attachments", "custom_fields",
+)  # fmt: skip
+
 _COMMENT_LIMITS = {
     "reactions": {
         "perAction": {"status": "ok", "disableAt": 900, "warnAt": 720},
         "uniquePerAction": {"status": "ok", "disableAt": 17, "warnAt": 14},
     }
 }
-STATE_VERSION = 1
 
 
 class World:
@@ -73,11 +78,16 @@ class World:
         self.revision = 0
         self.members: dict[str, Member] = {}
         self._tokens: dict[str, str] = {}
+        self.token_ids: dict[str, str] = {}
         self.organizations: dict[str, dict] = {}
         self.boards: dict[str, dict] = {}
         self.lists: dict[str, dict] = {}
         self.cards: dict[str, dict] = {}
         self.actions: dict[str, dict] = {}
+        self.labels: dict[str, dict] = {}
+        self.checklists: dict[str, dict] = {}
+        self.attachments: dict[str, dict] = {}
+        self.custom_fields: dict[str, dict] = {}
         self.next_id_short: dict[str, int] = {}
         self._short_links: dict[str, str] = {}
         self._comment_counts: Counter[str] = Counter()
@@ -103,8 +113,20 @@ class World:
                 token=token,
             )
             self.members[member.id] = member
-            self._tokens[token] = member.id
+            if token:
+                self._tokens[token] = member.id
+                self.token_ids[token] = self.ids.new_id(self.clock())
             return member
+
+    def revoke_token(self, token: str) -> None:
+        """``DELETE /tokens/{token}``: the token no longer authenticates."""
+        with self._lock:
+            self._tokens.pop(token, None)
+            self.token_ids.pop(token, None)
+
+    def token_json(self, token: str) -> dict:
+        with self._lock:
+            return render.token_json(self.token_ids[token], self._tokens[token])
 
     def member_by_token(self, token: str) -> Member | None:
         with self._lock:
@@ -346,51 +368,15 @@ class World:
     def organization_stub(org: dict) -> dict:
         return {"id": org["id"], "name": org["displayName"]}
 
-    # --- saved state ---------------------------------------------------------------------
-
-    def snapshot(self) -> dict:
-        """The whole state as JSON-able data (members without their tokens)."""
+    def reindex(self) -> None:
+        """Rebuild what is derived from the tables (after loading saved state)."""
         with self._lock:
-            return {
-                "version": STATE_VERSION,
-                "members": [
-                    {"id": m.id, "username": m.username, "fullName": m.full_name}
-                    for m in self.members.values()
-                ],
-                "organizations": list(self.organizations.values()),
-                "boards": list(self.boards.values()),
-                "lists": list(self.lists.values()),
-                "cards": list(self.cards.values()),
-                "actions": list(self.actions.values()),
-                "nextIdShort": dict(self.next_id_short),
-            }
-
-    @classmethod
-    def restore(cls, state: dict, members: Iterable[MemberConfig]) -> World:
-        """A world from ``snapshot()`` data; configured members keep their saved ids."""
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"saved sandbox state has version {state.get('version')!r}")
-        saved_ids = {m["username"]: m["id"] for m in state["members"]}
-        world = cls()
-        for member in members:
-            member_id = member.id or saved_ids.get(member.username)
-            world.add_member(member.username, member.full_name, member.token, member_id=member_id)
-        known_usernames = {m.username for m in world.members.values()}
-        for saved in state["members"]:
-            # A member who made actions but is no longer configured keeps a name, not a token.
-            if saved["username"] not in known_usernames and saved["id"] not in world.members:
-                world.members[saved["id"]] = Member(
-                    saved["id"], saved["username"], saved["fullName"], token=""
-                )
-        for table in ("organizations", "boards", "lists", "cards", "actions"):
-            target: dict[str, dict] = getattr(world, table)
-            for item in state[table]:
-                target[item["id"]] = item
-                world.ids.observe(item["id"])
-        for item in (*world.boards.values(), *world.cards.values()):
-            world.register_short_link(item["shortLink"], item["id"])
-        for action in world.actions.values():
-            if action["type"] == "commentCard":
-                world._comment_counts[action["data"]["card"]["id"]] += 1
-        world.next_id_short = {k: int(v) for k, v in state["nextIdShort"].items()}
-        return world
+            for table in TABLES:
+                for object_id in getattr(self, table):
+                    self.ids.observe(object_id)
+            for item in (*self.boards.values(), *self.cards.values()):
+                self.register_short_link(item["shortLink"], item["id"])
+            self._comment_counts.clear()
+            for action in self.actions.values():
+                if action["type"] == "commentCard":
+                    self._comment_counts[action["data"]["card"]["id"]] += 1

@@ -10,6 +10,8 @@ from pmbridge.sandbox.trello.routes import (
     lists,
     members,
     organizations,
+    tokens,
+    webhooks,
 )
 
 ROUTERS = (
@@ -20,4 +22,6 @@ ROUTERS = (
     cards.router,
     actions.router,
     batch.router,
+    webhooks.router,
+    tokens.router,
 )

@@ -9,6 +9,7 @@ from pmbridge.sandbox.trello.answers import TrelloJSON, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
 from pmbridge.sandbox.trello.routes.common import (
+    DELETED,
     WorldDep,
     answer,
     board_answer,
@@ -74,7 +75,7 @@ async def update_action_text(
 @router.delete("/actions/{id_action}")
 async def delete_action(id_action: str, auth: AuthDep, world: WorldDep) -> TrelloJSON:
     comments.delete_comment(world, auth.member, world.find_action(id_action))
-    return answer({"_value": None})
+    return answer(DELETED)
 
 
 @router.get("/actions/{id_action}/board")

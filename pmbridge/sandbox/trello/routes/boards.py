@@ -12,7 +12,7 @@ from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.ids import format_timestamp, id_time
 from pmbridge.sandbox.trello.params import MAX_TEXT, Params, ParamsDep
 from pmbridge.sandbox.trello.routes.actions import feed_answer
-from pmbridge.sandbox.trello.routes.common import WorldDep, answer, fields_of, value_answer
+from pmbridge.sandbox.trello.routes.common import DELETED, WorldDep, answer, fields_of, value_answer
 from pmbridge.sandbox.trello.world import World
 
 router = APIRouter(tags=["boards"])
@@ -128,7 +128,7 @@ async def update_board(
 @router.delete("/boards/{id_board}")
 async def delete_board(id_board: str, auth: AuthDep, world: WorldDep) -> TrelloJSON:
     boards.delete_board(world, auth.member, world.find_board(id_board))
-    return answer({"_value": None})
+    return answer(DELETED)
 
 
 @router.get("/boards/{id_board}/lists")

@@ -12,6 +12,7 @@ from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
 from pmbridge.sandbox.trello.routes.actions import action_body, feed_answer
 from pmbridge.sandbox.trello.routes.common import (
+    DELETED,
     WorldDep,
     answer,
     board_answer,
@@ -189,7 +190,7 @@ async def delete_comment(
     card = world.find_card(id_card)
     action = comments.comment_of(world, world.find_action(id_action), auth.member, card)
     comments.delete_comment(world, auth.member, action)
-    return answer({"_value": None})
+    return answer(DELETED)
 
 
 @router.get("/cards/{id_card}/board")

@@ -18,6 +18,9 @@ from pmbridge.sandbox.trello.render import (
 )
 from pmbridge.sandbox.trello.world import World
 
+# What a DELETE answers: an empty object (never a ``{"_value": …}`` wrapper).
+DELETED: dict = {}
+
 
 def get_world(request: Request) -> World:
     return request.app.state.world
@@ -43,10 +46,11 @@ def fields_of(
 
 
 def value_answer(obj: dict, field: str) -> TrelloJSON | None:
-    """``{"_value": …}`` for ``GET /…/{id}/{field}``; None when there is no such field."""
+    """``GET /…/{id}/{field}``: the object cut to that field (as ``fields=<field>`` would
+    answer, the shape the OpenAPI gives); None when there is no such field."""
     if field not in obj:
         return None
-    return answer({"_value": obj[field]})
+    return answer({"id": obj["id"], field: obj[field]})
 
 
 def board_answer(world: World, board: dict, params: Params) -> TrelloJSON:
