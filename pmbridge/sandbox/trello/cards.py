@@ -47,8 +47,14 @@ def create_card(
     due_complete: bool = False,
     closed: bool = False,
     id_members: list[str] | None = None,
+    id_labels: list[str] | None = None,
 ) -> dict:
     _check_members(world, id_members)
+    labels = world.labels
+    if id_labels and any(
+        i not in labels or labels[i]["idBoard"] != lst["idBoard"] for i in id_labels
+    ):
+        raise invalid_value("idLabels")
     with world.transaction():
         now = world.now()
         board = world.boards[lst["idBoard"]]
@@ -68,6 +74,9 @@ def create_card(
             "idShort": _next_id_short(world, board["id"]),
             "shortLink": world.new_short_link(),
             "idMembers": list(id_members or []),
+            "idLabels": list(dict.fromkeys(id_labels or [])),
+            "idChecklists": [],
+            "idAttachments": [],
         }
         world.cards[card["id"]] = card
         world.register_short_link(card["shortLink"], card["id"])

@@ -302,7 +302,31 @@ def card_url(card: dict) -> str:
     return f"https://trello.com/c/{card['shortLink']}/{card['idShort']}-{slugify(card['name'])}"
 
 
-def card_json(card: dict, *, comments: int) -> dict:
+def label_json(label: dict, *, uses: int | None = None) -> dict:
+    body = {
+        "id": label["id"],
+        "idBoard": label["idBoard"],
+        "name": label["name"],
+        "color": label["color"],
+    }
+    if uses is not None:
+        body["uses"] = uses
+    return body
+
+
+@dataclass(frozen=True)
+class CardParts:
+    """What a card's JSON takes from other tables: its labels, checklists, attachments."""
+
+    comments: int = 0
+    labels: Sequence[dict] = ()
+    checklists: Sequence[dict] = ()
+    attachments: int = 0
+
+
+def card_json(card: dict, parts: CardParts) -> dict:
+    items = [item for checklist in parts.checklists for item in checklist["checkItems"]]
+    checked = [item for item in items if item["state"] == "complete"]
     return {
         "id": card["id"],
         "address": None,
@@ -314,11 +338,11 @@ def card_json(card: dict, *, comments: int) -> dict:
             "viewingMemberVoted": False,
             "subscribed": False,
             "fogbugz": "",
-            "checkItems": 0,
-            "checkItemsChecked": 0,
+            "checkItems": len(items),
+            "checkItemsChecked": len(checked),
             "checkItemsEarliestDue": None,
-            "comments": comments,
-            "attachments": 0,
+            "comments": parts.comments,
+            "attachments": parts.attachments,
             "description": bool(card["desc"]),
             "due": card["due"],
             "dueComplete": card["dueComplete"],
@@ -326,7 +350,7 @@ def card_json(card: dict, *, comments: int) -> dict:
             "start": card["start"],
         },
         "cardRole": None,
-        "checkItemStates": [],
+        "checkItemStates": [{"idCheckItem": i["id"], "state": "complete"} for i in checked],
         "closed": card["closed"],
         "coordinates": None,
         "cover": {
@@ -346,14 +370,14 @@ def card_json(card: dict, *, comments: int) -> dict:
         "dueReminder": None,
         "idAttachmentCover": None,
         "idBoard": card["idBoard"],
-        "idChecklists": [],
-        "idLabels": [],
+        "idChecklists": [checklist["id"] for checklist in parts.checklists],
+        "idLabels": [label["id"] for label in parts.labels],
         "idList": card["idList"],
         "idMembers": list(card["idMembers"]),
         "idMembersVoted": [],
         "idShort": card["idShort"],
         "isTemplate": False,
-        "labels": [],
+        "labels": [label_json(label) for label in parts.labels],
         "limits": {"attachments": {"perCard": _LIMIT_OK}, "checklists": {"perCard": _LIMIT_OK}},
         "locationName": None,
         "manualCoverAttachment": False,
@@ -412,7 +436,7 @@ def _display(action: dict, creator: Member | None) -> dict:
             "id": data["organization"]["id"],
             "text": data["organization"].get("name", ""),
         }
-    if "text" in data:
+    if action["type"] == "commentCard":
         entities["comment"] = {"type": "comment", "text": data["text"]}
     if creator is not None:
         entities["memberCreator"] = {

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pmbridge.sandbox.trello import render
 from pmbridge.sandbox.trello.answers import (
     MODEL_NOT_FOUND,
+    NOT_FOUND,
     invalid_id,
     not_found,
 )
@@ -173,21 +174,19 @@ class World:
         return self._find_linked(self.cards, id_or_short_link)
 
     def find_list(self, list_id: str) -> dict:
-        if not is_object_id(list_id):
-            raise invalid_id()
-        with self._lock:
-            found = self.lists.get(list_id.lower())
-        if found is None:
-            raise not_found()
-        return found
+        return self.find_in(self.lists, list_id)
 
     def find_action(self, action_id: str) -> dict:
-        if not is_object_id(action_id):
+        return self.find_in(self.actions, action_id, MODEL_NOT_FOUND)
+
+    def find_in(self, table: dict[str, dict], object_id: str, missing: str = NOT_FOUND) -> dict:
+        """The object with this path id: 400 ``invalid id`` if malformed, 404 if absent."""
+        if not is_object_id(object_id):
             raise invalid_id()
         with self._lock:
-            found = self.actions.get(action_id.lower())
+            found = table.get(object_id.lower())
         if found is None:
-            raise not_found(MODEL_NOT_FOUND)
+            raise not_found(missing)
         return found
 
     def _find_linked(self, table: dict[str, dict], key: str) -> dict:
@@ -231,7 +230,13 @@ class World:
 
     def card_json(self, card: dict) -> dict:
         with self._lock:
-            return render.card_json(card, comments=self._comment_counts[card["id"]])
+            parts = render.CardParts(
+                comments=self._comment_counts[card["id"]],
+                labels=[self.labels[i] for i in card.get("idLabels", ()) if i in self.labels],
+                checklists=[self.checklists[i] for i in card.get("idChecklists", ())],
+                attachments=len(card.get("idAttachments", ())),
+            )
+            return render.card_json(card, parts)
 
     def action_json(self, action: dict, **options: Any) -> dict:
         """The action as ``GET /1/actions/{id}`` answers it."""

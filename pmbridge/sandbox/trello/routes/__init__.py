@@ -7,6 +7,7 @@ from pmbridge.sandbox.trello.routes import (
     batch,
     boards,
     cards,
+    labels,
     lists,
     members,
     organizations,
@@ -14,7 +15,10 @@ from pmbridge.sandbox.trello.routes import (
     webhooks,
 )
 
+# The routers of card and board parts come first: their paths are more specific than the
+# per-field catch-alls (``/boards/{id}/{field}``, ``/cards/{id}/{collection}``).
 ROUTERS = (
+    labels.router,
     members.router,
     organizations.router,
     boards.router,

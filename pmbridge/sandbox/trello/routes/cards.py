@@ -6,10 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pmbridge.sandbox.trello import cards, comments, feeds, render
+from pmbridge.sandbox.trello import cards, comments, feeds, labels, render
 from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid_value, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
+from pmbridge.sandbox.trello.render import Member
 from pmbridge.sandbox.trello.routes.actions import action_body, feed_answer
 from pmbridge.sandbox.trello.routes.common import (
     DELETED,
@@ -26,7 +27,7 @@ router = APIRouter(tags=["cards"])
 
 PER_FIELD = (
     "name", "desc", "closed", "idList", "idBoard", "pos", "due", "start", "dueComplete",
-    "idMembers", "subscribed",
+    "idMembers", "idLabels", "subscribed",
 )  # fmt: skip
 
 
@@ -77,6 +78,8 @@ def _changes(world: World, params: Params) -> dict[str, Any]:
         changes["pos"] = params.pos()
     if params.has("idMembers"):
         changes["idMembers"] = params.id_list("idMembers") or []
+    if params.has("idLabels"):
+        changes["idLabels"] = params.id_list("idLabels") or []
     if params.has("idList"):
         changes["list"] = _list_param(world, params)
         if changes["list"] is None:
@@ -109,6 +112,7 @@ async def create_card(auth: AuthDep, params: ParamsDep, world: WorldDep) -> Trel
         due_complete=params.flag("dueComplete", False),
         closed=params.flag("closed", False),
         id_members=params.id_list("idMembers"),
+        id_labels=params.id_list("idLabels"),
     )
     return _card_answer(world, card)
 
@@ -143,8 +147,20 @@ async def update_card(
     id_card: str, auth: AuthDep, params: ParamsDep, world: WorldDep
 ) -> TrelloJSON:
     card = world.find_card(id_card)
-    card = cards.update_card(world, auth.member, card, _changes(world, params))
-    return _card_answer(world, card)
+    return _card_answer(world, _apply(world, auth.member, card, _changes(world, params)))
+
+
+def _apply(world: World, actor: Member, card: dict, changes: dict[str, Any]) -> dict:
+    """Change the card's fields, then its labels (each label added or removed is an action)."""
+    label_ids = changes.pop("idLabels", None)
+    if label_ids is not None:
+        for label_id in label_ids:
+            labels.label_for_card(world, card, label_id, "idLabels")
+    with world.transaction():
+        card = cards.update_card(world, actor, card, changes)
+        if label_ids is not None:
+            labels.set_card_labels(world, actor, card, label_ids)
+    return card
 
 
 @router.delete("/cards/{id_card}")
@@ -237,5 +253,4 @@ async def update_card_field(
     if not params.has("value"):
         raise invalid_value("value")
     changes = _changes(world, Params({field: params.raw("value")}))
-    card = cards.update_card(world, auth.member, card, changes)
-    return _card_answer(world, card)
+    return _card_answer(world, _apply(world, auth.member, card, changes))
