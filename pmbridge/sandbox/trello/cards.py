@@ -231,6 +231,10 @@ def delete_card(world: World, actor: Member, card: dict) -> None:
         lst = world.lists[card["idList"]]
         world.cards.pop(card["id"], None)
         world.forget_short_link(card["shortLink"])
+        for checklist_id in card.get("idChecklists", ()):
+            world.checklists.pop(checklist_id, None)
+        for attachment_id in card.get("idAttachments", ()):
+            world.attachments.pop(attachment_id, None)
         board["dateLastActivity"] = world.timestamp(now)
         world.record(
             actor,

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from pmbridge.sandbox.trello import render
+from pmbridge.sandbox.trello import render, render_actions
 from pmbridge.sandbox.trello.answers import (
     MODEL_NOT_FOUND,
     NOT_FOUND,
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 ActionListener = Callable[[dict], None]
 
 # Action types only webhooks and GET /actions/{id} see (TRELLO_API.md §6-§7).
-HIDDEN_FROM_FEEDS = frozenset({"updateComment", "deleteComment"})
+HIDDEN_FROM_FEEDS = frozenset({"updateComment", "deleteComment", "updateCheckItem"})
 
 # The object tables, by attribute name; each maps an id to its stored dict.
 TABLES = (
@@ -242,7 +242,7 @@ class World:
         """The action as ``GET /1/actions/{id}`` answers it."""
         with self._lock:
             creator = self.members.get(action["idMemberCreator"])
-            return render.action_json(action, creator, **options)
+            return render_actions.action_json(action, creator, **options)
 
     def model_json(self, model_id: str) -> dict | None:
         """The current JSON of the board, card, list, organization or member with this id,
@@ -330,7 +330,7 @@ class World:
         self.actions[action["id"]] = action
         if action_type == "commentCard":
             self._comment_counts[data["card"]["id"]] += 1
-        self._pending.append(render.action_json(action, actor))
+        self._pending.append(render_actions.action_json(action, actor))
         return action
 
     def drop_action(self, action_id: str) -> None:

@@ -7,6 +7,7 @@ from pmbridge.sandbox.trello.routes import (
     batch,
     boards,
     cards,
+    checklists,
     labels,
     lists,
     members,
@@ -19,6 +20,7 @@ from pmbridge.sandbox.trello.routes import (
 # per-field catch-alls (``/boards/{id}/{field}``, ``/cards/{id}/{collection}``).
 ROUTERS = (
     labels.router,
+    checklists.router,
     members.router,
     organizations.router,
     boards.router,

@@ -225,9 +225,9 @@ async def get_card_list(
     return list_answer(world, lst, params)
 
 
-# Nested collections the sandbox keeps none of (it has no checklists, attachments, custom
-# fields or Power-Ups): a card answers them as Trello does for a card that has none.
-EMPTY_CARD_COLLECTIONS = ("checklists", "attachments", "pluginData", "customFieldItems")
+# Nested collections the sandbox keeps none of (it has no Power-Ups): a card answers them as
+# Trello does for a card that has none.
+EMPTY_CARD_COLLECTIONS = ("pluginData",)
 
 
 @router.get("/cards/{id_card}/{collection}")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from pmbridge.sandbox.trello.answers import TrelloJSON
+from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid_value
 from pmbridge.sandbox.trello.params import Params
 from pmbridge.sandbox.trello.render import (
     BOARD_DEFAULT,
@@ -27,6 +27,18 @@ def get_world(request: Request) -> World:
 
 
 WorldDep = Annotated[World, Depends(get_world)]
+
+
+def referenced(params: Params, name: str, find: Callable[[str], dict]) -> dict:
+    """The object a required id parameter (``idBoard``, ``idCard``…) names, found by
+    ``find``; 400 ``invalid value for <name>`` when it is absent, malformed or unknown."""
+    value = params.raw(name)
+    if value is None or value == "":
+        raise invalid_value(name)
+    try:
+        return find(str(value))
+    except TrelloHTTPError:
+        raise invalid_value(name) from None
 
 
 def answer(body: Any) -> TrelloJSON:

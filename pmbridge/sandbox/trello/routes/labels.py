@@ -6,34 +6,27 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pmbridge.sandbox.trello import labels, render
-from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid_value, not_found
+from pmbridge.sandbox.trello import labels, render_parts
+from pmbridge.sandbox.trello.answers import TrelloJSON, invalid_value, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
-from pmbridge.sandbox.trello.routes.common import DELETED, WorldDep, answer, fields_of
+from pmbridge.sandbox.trello.routes.common import DELETED, WorldDep, answer, fields_of, referenced
 from pmbridge.sandbox.trello.world import World
 
 router = APIRouter(tags=["labels"])
 
-LABEL_FIELDS = ("id", "idBoard", "name", "color", "uses")
-
 
 def label_answer(world: World, label: dict, params: Params | None = None) -> TrelloJSON:
     board = world.boards[label["idBoard"]]
-    body = render.label_json(label, uses=labels.uses_of(world, board).get(label["id"], 0))
+    body = render_parts.label_json(label, uses=labels.uses_of(world, board).get(label["id"], 0))
     return answer(
-        fields_of(body, params or Params({}), all_fields=LABEL_FIELDS, default=LABEL_FIELDS)
+        fields_of(
+            body,
+            params or Params({}),
+            all_fields=render_parts.LABEL_FIELDS,
+            default=render_parts.LABEL_FIELDS,
+        )
     )
-
-
-def _board_param(world: World, params: Params) -> dict:
-    value = params.raw("idBoard")
-    if value is None or value == "":
-        raise invalid_value("idBoard")
-    try:
-        return world.find_board(str(value))
-    except TrelloHTTPError:
-        raise invalid_value("idBoard") from None
 
 
 def _create(world: World, auth: Any, board: dict, params: Params) -> TrelloJSON:
@@ -65,10 +58,10 @@ async def get_board_labels(
     return answer(
         [
             fields_of(
-                render.label_json(label, uses=uses.get(label["id"], 0)),
+                render_parts.label_json(label, uses=uses.get(label["id"], 0)),
                 params,
-                all_fields=LABEL_FIELDS,
-                default=LABEL_FIELDS,
+                all_fields=render_parts.LABEL_FIELDS,
+                default=render_parts.LABEL_FIELDS,
             )
             for label in labels.board_labels(world, board)[:limit]
         ]
@@ -95,7 +88,7 @@ async def create_board_label(
 
 @router.post("/labels")
 async def create_label(auth: AuthDep, params: ParamsDep, world: WorldDep) -> TrelloJSON:
-    return _create(world, auth, _board_param(world, params), params)
+    return _create(world, auth, referenced(params, "idBoard", world.find_board), params)
 
 
 @router.get("/labels/{id_label}")
