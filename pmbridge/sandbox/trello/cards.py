@@ -18,7 +18,7 @@ from pmbridge.sandbox.trello.render import Member
 from pmbridge.sandbox.trello.world import World
 
 # Fields a PUT may change besides the card's place (list, board, pos).
-SIMPLE_FIELDS = ("name", "desc", "closed", "due", "start", "dueComplete", "idMembers")
+SIMPLE_FIELDS = ("name", "desc", "closed", "due", "start", "dueComplete")
 
 
 def wire_date(moment: datetime | None) -> str | None:
@@ -49,7 +49,7 @@ def create_card(
     id_members: list[str] | None = None,
     id_labels: list[str] | None = None,
 ) -> dict:
-    _check_members(world, id_members)
+    _check_members(world, id_members, lst["idBoard"])
     labels = world.labels
     if id_labels and any(
         i not in labels or labels[i]["idBoard"] != lst["idBoard"] for i in id_labels
@@ -73,7 +73,7 @@ def create_card(
             "dateLastActivity": world.timestamp(now),
             "idShort": _next_id_short(world, board["id"]),
             "shortLink": world.new_short_link(),
-            "idMembers": list(id_members or []),
+            "idMembers": list(dict.fromkeys(id_members or [])),
             "idLabels": list(dict.fromkeys(id_labels or [])),
             "idChecklists": [],
             "idAttachments": [],
@@ -95,15 +95,16 @@ def create_card(
     return card
 
 
-def _check_members(world: World, id_members: list[str] | None) -> None:
-    if id_members and any(m not in world.members for m in id_members):
+def _check_members(world: World, id_members: list[str] | None, board_id: str) -> None:
+    """Card members must be members of the card's board."""
+    on_board = world.boards[board_id]["memberships"]
+    if id_members and any(m not in world.members or m not in on_board for m in id_members):
         raise invalid_value("idMembers")
 
 
 def update_card(world: World, actor: Member, card: dict, changes: dict[str, Any]) -> dict:
     """Apply ``changes``: the SIMPLE_FIELDS (dates as datetimes or None), ``pos``, and the
     destination as ``list`` and/or ``board`` (dicts)."""
-    _check_members(world, changes.get("idMembers"))
     for key in ("due", "start"):
         if key in changes:
             changes[key] = wire_date(changes[key])

@@ -25,12 +25,17 @@ _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
 class MemberConfig(BaseModel):
-    """A sandbox member (a Trello user) and the token that acts as them."""
+    """A sandbox member (a Trello user) and the token that acts as them, if any.
+
+    Extra members seed the people a test or demo puts on boards and cards
+    (``PUT /1/boards/{id}/members/{idMember}``)."""
 
     id: str | None = Field(None, description="24-hex id; generated when absent")
     username: str
     full_name: str
-    token: str = Field(min_length=1)
+    token: str | None = Field(
+        None, min_length=1, description="None: a person who is on boards but never calls the API"
+    )
 
     @field_validator("id")
     @classmethod
@@ -107,6 +112,8 @@ class SandboxConfig(BaseModel):
             values = [getattr(m, attr) for m in self.members if getattr(m, attr) is not None]
             if len(values) != len(set(values)):
                 raise ValueError(f"two members share the same {attr}")
+        if self.members[0].token is None:
+            raise ValueError("the first member (the default one) needs a token")
         return self
 
     @property

@@ -95,7 +95,7 @@ def restore(state: dict, members: Iterable[MemberConfig]) -> World:
     world = World()
     for member in members:
         member_id = member.id or saved_ids.get(member.username)
-        world.add_member(member.username, member.full_name, member.token, member_id=member_id)
+        world.add_member(member.username, member.full_name, member.token or "", member_id=member_id)
     known_usernames = {m.username for m in world.members.values()}
     for saved in state["members"]:
         # A member who made actions but is no longer configured keeps a name, not a token.

@@ -234,7 +234,7 @@ def board_json(board: dict) -> dict:
             {
                 "id": membership_id,
                 "idMember": id_member,
-                "memberType": "admin",
+                "memberType": board.get("memberTypes", {}).get(id_member, "admin"),
                 "unconfirmed": False,
                 "deactivated": False,
             }

@@ -93,7 +93,9 @@ class World:
         self._short_links: dict[str, str] = {}
         self._comment_counts: Counter[str] = Counter()
         for member in members:
-            self.add_member(member.username, member.full_name, member.token, member_id=member.id)
+            self.add_member(
+                member.username, member.full_name, member.token or "", member_id=member.id
+            )
 
     @classmethod
     def from_config(cls, config: SandboxConfig) -> World:
@@ -261,8 +263,8 @@ class World:
             return None
 
     def model_ids_of_action(self, action: dict) -> list[str]:
-        """Every model an action involves — its board(s), list(s), card, organization and
-        member creator — so a webhook on any of them sees it."""
+        """Every model an action involves — its board(s), list(s), card, organization, the
+        member it adds or removes and its creator — so a webhook on any of them sees it."""
         data = action.get("data", {})
         ids: list[str] = []
         for key in ("board", "boardSource", "boardTarget", "list", "listBefore", "listAfter"):
@@ -277,6 +279,9 @@ class World:
                 board = self.boards.get((data.get(key) or {}).get("id", ""))
                 if board and board["idOrganization"]:
                     ids.append(board["idOrganization"])
+        for key in ("idMember", "idMemberAdded"):
+            if isinstance(data.get(key), str):
+                ids.append(data[key])
         if action.get("idMemberCreator"):
             ids.append(action["idMemberCreator"])
         return list(dict.fromkeys(ids))

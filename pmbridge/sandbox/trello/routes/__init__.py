@@ -12,6 +12,7 @@ from pmbridge.sandbox.trello.routes import (
     lists,
     members,
     organizations,
+    people,
     tokens,
     webhooks,
 )
@@ -21,6 +22,7 @@ from pmbridge.sandbox.trello.routes import (
 ROUTERS = (
     labels.router,
     checklists.router,
+    people.router,
     members.router,
     organizations.router,
     boards.router,

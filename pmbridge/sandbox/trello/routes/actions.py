@@ -13,6 +13,7 @@ from pmbridge.sandbox.trello.routes.common import (
     WorldDep,
     answer,
     board_answer,
+    card_body,
     fields_of,
     list_answer,
 )
@@ -91,14 +92,7 @@ async def get_action_card(
     id_action: str, auth: AuthDep, params: ParamsDep, world: WorldDep
 ) -> TrelloJSON:
     card = world.find_card(_ref(world.find_action(id_action), "card"))
-    return answer(
-        fields_of(
-            world.card_json(card),
-            params,
-            all_fields=render.CARD_FIELDS,
-            default=render.CARD_DEFAULT,
-        )
-    )
+    return answer(card_body(world, card, params))
 
 
 @router.get("/actions/{id_action}/list")

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pmbridge.sandbox.trello import cards, comments, feeds, labels, render
+from pmbridge.sandbox.trello import cards, comments, feeds, labels, memberships, render
 from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid_value, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
@@ -151,15 +151,23 @@ async def update_card(
 
 
 def _apply(world: World, actor: Member, card: dict, changes: dict[str, Any]) -> dict:
-    """Change the card's fields, then its labels (each label added or removed is an action)."""
+    """Change the card's fields, then its labels and members (each label or member added or
+    removed is an action of its own)."""
     label_ids = changes.pop("idLabels", None)
+    member_ids = changes.pop("idMembers", None)
     if label_ids is not None:
         for label_id in label_ids:
             labels.label_for_card(world, card, label_id, "idLabels")
+    if member_ids is not None:
+        for member_id in member_ids:
+            member = memberships.member_param(world, member_id, "idMembers")
+            memberships.check_card_member(world, card, member, "idMembers")
     with world.transaction():
         card = cards.update_card(world, actor, card, changes)
         if label_ids is not None:
             labels.set_card_labels(world, actor, card, label_ids)
+        if member_ids is not None:
+            memberships.set_card_members(world, actor, card, member_ids)
     return card
 
 

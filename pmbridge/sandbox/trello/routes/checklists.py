@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pmbridge.sandbox.trello import checklists, render, render_parts
+from pmbridge.sandbox.trello import checklists, render_parts
 from pmbridge.sandbox.trello.answers import TrelloJSON, invalid_value, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import MAX_TEXT, Params, ParamsDep
@@ -16,6 +16,7 @@ from pmbridge.sandbox.trello.routes.common import (
     WorldDep,
     answer,
     board_answer,
+    card_body,
     fields_of,
     referenced,
     value_answer,
@@ -173,8 +174,7 @@ async def get_checklist_cards(
     id_checklist: str, auth: AuthDep, params: ParamsDep, world: WorldDep
 ) -> TrelloJSON:
     card = world.cards[checklists.find_checklist(world, id_checklist)["idCard"]]
-    fields = render.CARD_FIELDS
-    return answer([fields_of(world.card_json(card), params, all_fields=fields, default=fields)])
+    return answer([card_body(world, card, params)])
 
 
 @router.get("/checklists/{id_checklist}/checkItems")

@@ -12,6 +12,8 @@ from pmbridge.sandbox.trello.params import Params
 from pmbridge.sandbox.trello.render import (
     BOARD_DEFAULT,
     BOARD_FIELDS,
+    CARD_DEFAULT,
+    CARD_FIELDS,
     LIST_DEFAULT,
     LIST_FIELDS,
     select,
@@ -70,6 +72,11 @@ def board_answer(world: World, board: dict, params: Params) -> TrelloJSON:
     return answer(
         fields_of(world.board_json(board), params, all_fields=BOARD_FIELDS, default=BOARD_DEFAULT)
     )
+
+
+def card_body(world: World, card: dict, params: Params) -> dict:
+    """A card as ``GET /cards/{id}`` answers it, with the client's ``fields``."""
+    return fields_of(world.card_json(card), params, all_fields=CARD_FIELDS, default=CARD_DEFAULT)
 
 
 def list_answer(world: World, lst: dict, params: Params) -> TrelloJSON:
