@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pmbridge.sandbox.trello.routes import (
     actions,
+    attachments,
     batch,
     boards,
     cards,
@@ -23,6 +24,7 @@ ROUTERS = (
     labels.router,
     checklists.router,
     people.router,
+    attachments.router,
     members.router,
     organizations.router,
     boards.router,
