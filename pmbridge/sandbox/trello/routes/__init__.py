@@ -14,6 +14,7 @@ from pmbridge.sandbox.trello.routes import (
     members,
     organizations,
     people,
+    search,
     tokens,
     webhooks,
 )
@@ -25,6 +26,7 @@ ROUTERS = (
     checklists.router,
     people.router,
     attachments.router,
+    search.router,
     members.router,
     organizations.router,
     boards.router,

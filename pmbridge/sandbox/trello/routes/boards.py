@@ -9,10 +9,17 @@ from fastapi import APIRouter
 from pmbridge.sandbox.trello import boards, feeds, lists, render
 from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid_value, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
-from pmbridge.sandbox.trello.ids import format_timestamp, id_time
+from pmbridge.sandbox.trello.ids import format_timestamp, id_time, is_object_id, is_short_link
 from pmbridge.sandbox.trello.params import MAX_TEXT, Params, ParamsDep
 from pmbridge.sandbox.trello.routes.actions import feed_answer
-from pmbridge.sandbox.trello.routes.common import DELETED, WorldDep, answer, fields_of, value_answer
+from pmbridge.sandbox.trello.routes.common import (
+    DELETED,
+    WorldDep,
+    answer,
+    card_body,
+    fields_of,
+    value_answer,
+)
 from pmbridge.sandbox.trello.world import World
 
 router = APIRouter(tags=["boards"])
@@ -184,24 +191,42 @@ async def get_board_cards_filtered(
     id_board: str, filter_: str, auth: AuthDep, params: ParamsDep, world: WorldDep
 ) -> TrelloJSON:
     board = world.find_board(id_board)
-    if filter_ not in boards.CARD_FILTERS:
+    if filter_ in boards.CARD_FILTERS:
+        return answer(_cards_window(world, boards.board_cards(world, board, filter_), params))
+    if not (is_object_id(filter_) or is_short_link(filter_)):
+        raise not_found()  # neither a filter nor a card: an unknown route
+    # GET /boards/{id}/cards/{idCard}: one card of this board.
+    card = world.find_card(filter_)
+    if card["idBoard"] != board["id"]:
         raise not_found()
-    return answer(_cards_window(world, boards.board_cards(world, board, filter_), params))
+    return answer(card_body(world, card, params))
 
 
 def _cards_window(world: World, cards: list[dict], params: Params) -> list:
-    """``since``/``before``/``limit`` on card creation time, when the client sends them."""
+    """``limit`` with ``since``/``before`` pages cards by id (creation) as Trello does:
+    with ``before``, newest first, so the last card's id is the next page's ``before``;
+    otherwise oldest first, so the last card's id is the next page's ``since``. Without any
+    of the three, every card comes back in board order."""
     if params.has("since") or params.has("before") or params.has("limit"):
         query = feeds.parse_feed_query(params)
-        cards = [
-            c
-            for c in cards
-            if (query.since is None or query.since.after({"id": c["id"], "date": _created(c)}))
-            and (query.before is None or query.before.before({"id": c["id"], "date": _created(c)}))
-        ]
+        cards = sorted(
+            (
+                c
+                for c in cards
+                if (query.since is None or query.since.after(_bound_view(c)))
+                and (query.before is None or query.before.before(_bound_view(c)))
+            ),
+            key=lambda c: c["id"],
+            reverse=query.before is not None,
+        )
         if params.has("limit"):
             cards = cards[: query.limit]
     return cards_json(world, cards, params)
+
+
+def _bound_view(card: dict) -> dict:
+    """What a ``since``/``before`` bound compares: the id and its creation time."""
+    return {"id": card["id"], "date": _created(card)}
 
 
 def _created(card: dict) -> str:
