@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pmbridge.sandbox.trello import boards, feeds, lists, render
+from pmbridge.sandbox.trello import boards, customfields, feeds, lists, render
 from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid_value, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.ids import format_timestamp, id_time, is_object_id, is_short_link
@@ -37,16 +37,21 @@ def _organization_param(world: World, params: Params, name: str) -> dict | None:
 
 
 def cards_json(world: World, cards: list[dict], params: Params, name: str = "fields") -> list:
-    return [
-        fields_of(
+    """Cards with the client's fields; ``customFieldItems=true`` adds each card's values."""
+    with_items = params.flag("customFieldItems", False)
+    found = []
+    for card in cards:
+        body = fields_of(
             world.card_json(card),
             params,
             all_fields=render.CARD_FIELDS,
             default=render.CARD_DEFAULT,
             name=name,
         )
-        for card in cards
-    ]
+        if with_items:
+            body["customFieldItems"] = customfields.items_json(world, card)
+        found.append(body)
+    return found
 
 
 def lists_json(world: World, found: list[dict], params: Params, name: str = "fields") -> list:

@@ -6,7 +6,15 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pmbridge.sandbox.trello import cards, comments, feeds, labels, memberships, render
+from pmbridge.sandbox.trello import (
+    cards,
+    comments,
+    customfields,
+    feeds,
+    labels,
+    memberships,
+    render,
+)
 from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid_value, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
@@ -131,6 +139,8 @@ async def get_card(id_card: str, auth: AuthDep, params: ParamsDep, world: WorldD
             default=render.BOARD_DEFAULT,
             name="board_fields",
         )
+    if params.flag("customFieldItems", False):
+        body["customFieldItems"] = customfields.items_json(world, card)
     if params.flag("list", False):
         body["list"] = fields_of(
             world.list_json(world.lists[card["idList"]]),
