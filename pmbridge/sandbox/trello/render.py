@@ -141,7 +141,7 @@ def token_json(token_id: str, id_member: str) -> dict:
     """A token as ``GET /tokens/{token}`` answers it: read and write on everything."""
     permissions = [
         {"idModel": "*", "modelType": kind, "read": True, "write": True}
-        for kind in ("Board", "Organization")
+        for kind in ("board", "organization")
     ]
     return {
         "id": token_id,

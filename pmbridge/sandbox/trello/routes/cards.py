@@ -243,9 +243,11 @@ async def get_card_list(
     return list_answer(world, lst, params)
 
 
-# Nested collections the sandbox keeps none of (it has no Power-Ups): a card answers them as
-# Trello does for a card that has none.
-EMPTY_CARD_COLLECTIONS = ("pluginData",)
+@router.get("/cards/{id_card}/pluginData")
+async def get_card_plugin_data(id_card: str, auth: AuthDep, world: WorldDep) -> TrelloJSON:
+    """The sandbox runs no Power-Ups: a card answers as one that has no plugin data."""
+    world.find_card(id_card)
+    return answer([])
 
 
 @router.get("/cards/{id_card}/{collection}")
@@ -253,8 +255,6 @@ async def get_card_collection(
     id_card: str, collection: str, auth: AuthDep, world: WorldDep
 ) -> TrelloJSON:
     card = world.find_card(id_card)
-    if collection in EMPTY_CARD_COLLECTIONS:
-        return answer([])
     found = value_answer(world.card_json(card), collection)
     if found is None:
         raise not_found()

@@ -166,6 +166,13 @@ async def get_member_notifications(
     return answer([])
 
 
+@router.get("/organizations/{id_org}/memberships")
+async def get_organization_memberships(id_org: str, auth: AuthDep, world: WorldDep) -> TrelloJSON:
+    """A workspace's memberships, as an array (like a board's)."""
+    org = world.find_organization(id_org)
+    return answer(world.organization_json(org)["memberships"])
+
+
 @router.get("/organizations/{id_org}/members")
 async def get_organization_members(
     id_org: str, auth: AuthDep, params: ParamsDep, world: WorldDep
