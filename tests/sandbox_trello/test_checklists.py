@@ -130,3 +130,17 @@ def test_deleting_a_card_deletes_its_checklists(api: httpx.Client, board: dict) 
     checklist = ok(api.post(f"/cards/{card['id']}/checklists", params={"name": "L"}))
     ok(api.delete(f"/cards/{card['id']}"))
     assert api.get(f"/checklists/{checklist['id']}").status_code == 404
+
+
+def test_a_card_moved_to_another_board_keeps_its_checklists_not_its_labels(
+    api: httpx.Client, board: dict
+) -> None:
+    card = _card(api, board)
+    checklist = ok(api.post(f"/cards/{card['id']}/checklists", params={"name": "L"}))
+    label = ok(api.get(f"/boards/{board['id']}/labels"))[0]
+    ok(api.post(f"/cards/{card['id']}/idLabels", params={"value": label["id"]}))
+    other = ok(api.post("/boards", params={"name": "Other"}))
+    moved = ok(api.put(f"/cards/{card['id']}", params={"idBoard": other["id"]}))
+    assert moved["idLabels"] == [] and moved["idChecklists"] == [checklist["id"]]
+    assert ok(api.get(f"/checklists/{checklist['id']}"))["idBoard"] == other["id"]
+    assert [c["id"] for c in ok(api.get(f"/boards/{other['id']}/checklists"))] == [checklist["id"]]

@@ -136,6 +136,7 @@ def update_card(world: World, actor: Member, card: dict, changes: dict[str, Any]
         if moved_board:
             card["idBoard"] = target_board["id"]
             card["idShort"] = _next_id_short(world, target_board["id"])
+            _carry_parts(world, card, target_board)
         respace_if_crowded(_siblings(world, target_list["id"]), card)
         for board in {source_board["id"]: source_board, target_board["id"]: target_board}.values():
             board["dateLastActivity"] = card["dateLastActivity"]
@@ -148,6 +149,18 @@ def update_card(world: World, actor: Member, card: dict, changes: dict[str, Any]
             before = source_list if moved_list else None
             _record_update(world, actor, card, old, target_board, target_list, before, now)
     return card
+
+
+def _carry_parts(world: World, card: dict, board: dict) -> None:
+    """A card moved to another board takes its checklists along; the old board's labels,
+    custom field values and people not on the new board stay behind."""
+    for checklist_id in card.get("idChecklists", ()):
+        world.checklists[checklist_id]["idBoard"] = board["id"]
+    card["idLabels"] = [
+        i for i in card.get("idLabels", ()) if world.labels.get(i, {}).get("idBoard") == board["id"]
+    ]
+    card["idMembers"] = [i for i in card["idMembers"] if i in board["memberships"]]
+    card.pop("customFieldItems", None)
 
 
 def _destination(world: World, card: dict, lst: dict | None, board: dict | None) -> dict:
