@@ -47,3 +47,25 @@ def test_bad_attachments_are_refused(api: httpx.Client, board: dict) -> None:
         assert (reply.status_code, reply.text) == (400, "invalid value for url")
     malformed = api.get(f"{base}/nope")
     assert (malformed.status_code, malformed.text) == (400, "invalid value for idAttachment")
+
+
+def test_card_and_board_reads_nest_their_parts(api: httpx.Client, board: dict) -> None:
+    card = ok(api.post("/cards", params={"idList": board["lists"][0]["id"], "name": "C"}))
+    ok(api.post(f"/cards/{card['id']}/attachments", params={"url": "https://example.com"}))
+    ok(api.post(f"/cards/{card['id']}/checklists", params={"name": "L"}))
+    ok(api.post(f"/cards/{card['id']}/idMembers", params={"value": board["idMemberCreator"]}))
+    nested = ok(
+        api.get(
+            f"/cards/{card['id']}",
+            params={"checklists": "all", "attachments": "true", "members": "true"},
+        )
+    )
+    assert [c["name"] for c in nested["checklists"]] == ["L"]
+    assert [a["url"] for a in nested["attachments"]] == ["https://example.com"]
+    assert [m["id"] for m in nested["members"]] == [board["idMemberCreator"]]
+    plain = ok(api.get(f"/cards/{card['id']}"))
+    assert not {"checklists", "attachments", "members"} & set(plain)
+
+    whole = ok(api.get(f"/boards/{board['id']}", params={"labels": "all", "members": "all"}))
+    assert len(whole["labels"]) == 6
+    assert [m["id"] for m in whole["members"]] == [board["idMemberCreator"]]

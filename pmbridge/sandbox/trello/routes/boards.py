@@ -6,7 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pmbridge.sandbox.trello import boards, customfields, feeds, lists, render
+from pmbridge.sandbox.trello import (
+    boards,
+    customfields,
+    feeds,
+    labels,
+    lists,
+    memberships,
+    render,
+    render_parts,
+)
 from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid_value, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.ids import format_timestamp, id_time, is_object_id, is_short_link
@@ -20,6 +29,7 @@ from pmbridge.sandbox.trello.routes.common import (
     fields_of,
     value_answer,
 )
+from pmbridge.sandbox.trello.routes.people import members_body
 from pmbridge.sandbox.trello.world import World
 
 router = APIRouter(tags=["boards"])
@@ -102,6 +112,18 @@ async def get_board(id_board: str, auth: AuthDep, params: ParamsDep, world: Worl
     if cards_filter != "none":
         found = boards.board_cards(world, board, cards_filter)
         body["cards"] = cards_json(world, found, params, name="card_fields")
+    if params.choice("labels", ("all", "none"), "none") == "all":
+        uses = labels.uses_of(world, board)
+        body["labels"] = [
+            render_parts.label_json(x, uses=uses.get(x["id"], 0))
+            for x in labels.board_labels(world, board)
+        ]
+    if params.choice("members", ("all", "none"), "none") == "all":
+        body["members"] = members_body(world, memberships.board_members(world, board), Params({}))
+    if params.flag("customFields", False):
+        body["customFields"] = [
+            customfields.field_json(f) for f in customfields.board_fields(world, board)
+        ]
     if params.flag("organization", False) and board["idOrganization"]:
         org = world.organizations.get(board["idOrganization"])
         if org:

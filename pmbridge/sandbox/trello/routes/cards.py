@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from pmbridge.sandbox.trello import (
+    attachments,
     cards,
+    checklists,
     comments,
     customfields,
     feeds,
@@ -20,6 +22,8 @@ from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
 from pmbridge.sandbox.trello.render import Member
 from pmbridge.sandbox.trello.routes.actions import action_body, feed_answer
+from pmbridge.sandbox.trello.routes.attachments import attachment_body
+from pmbridge.sandbox.trello.routes.checklists import checklist_body
 from pmbridge.sandbox.trello.routes.common import (
     DELETED,
     WorldDep,
@@ -29,6 +33,7 @@ from pmbridge.sandbox.trello.routes.common import (
     list_answer,
     value_answer,
 )
+from pmbridge.sandbox.trello.routes.people import members_body
 from pmbridge.sandbox.trello.world import World
 
 router = APIRouter(tags=["cards"])
@@ -149,7 +154,24 @@ async def get_card(id_card: str, auth: AuthDep, params: ParamsDep, world: WorldD
             default=render.LIST_STANDARD,
             name="list_fields",
         )
+    body.update(nested_parts(world, card, params))
     return answer(body)
+
+
+def nested_parts(world: World, card: dict, params: Params) -> dict[str, Any]:
+    """The nested resources a card read may ask for: ``checklists=all``,
+    ``attachments=true``, ``members=true`` (TRELLO_API.md §6, GET /cards/{id})."""
+    nested: dict[str, Any] = {}
+    if params.choice("checklists", ("all", "none"), "none") == "all":
+        found = checklists.card_checklists(world, card)
+        nested["checklists"] = [checklist_body(c, Params({})) for c in found]
+    if params.choice("attachments", ("true", "false", "cover"), "false") != "false":
+        found = attachments.card_attachments(world, card)
+        nested["attachments"] = [attachment_body(a, Params({})) for a in found]
+    if params.flag("members", False):
+        people = [world.members[i] for i in card["idMembers"] if i in world.members]
+        nested["members"] = members_body(world, people, Params({}))
+    return nested
 
 
 @router.put("/cards/{id_card}")
