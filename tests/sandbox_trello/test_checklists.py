@@ -144,3 +144,19 @@ def test_a_card_moved_to_another_board_keeps_its_checklists_not_its_labels(
     assert moved["idLabels"] == [] and moved["idChecklists"] == [checklist["id"]]
     assert ok(api.get(f"/checklists/{checklist['id']}"))["idBoard"] == other["id"]
     assert [c["id"] for c in ok(api.get(f"/boards/{other['id']}/checklists"))] == [checklist["id"]]
+
+
+def test_checklist_fields_and_check_item_fields_apply_apart(api: httpx.Client, board: dict) -> None:
+    card = _card(api, board)
+    checklist = ok(api.post(f"/cards/{card['id']}/checklists", params={"name": "L"}))
+    item = ok(api.post(f"/checklists/{checklist['id']}/checkItems", params={"name": "i"}))
+    body = ok(
+        api.get(
+            f"/checklists/{checklist['id']}",
+            params={"fields": "name,checkItems", "checkItem_fields": "state"},
+        )
+    )
+    items = [{"id": item["id"], "state": "incomplete"}]
+    assert body == {"id": checklist["id"], "name": "L", "checkItems": items}
+    bare = ok(api.get(f"/checklists/{checklist['id']}", params={"checkItems": "none"}))
+    assert "checkItems" not in bare

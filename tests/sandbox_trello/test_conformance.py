@@ -142,10 +142,12 @@ RESPONSE_FIXES: dict[tuple[str, str], tuple[dict, str]] = {
         "issue 11: board memberships are an array (spec: one Memberships object)",
     ),
     ("POST", "/cards/{id}/attachments"): (
-        {"$ref": SCHEMAS + "Attachment"}, "creating one attachment answers it (spec: an array)",
+        {"$ref": SCHEMAS + "Attachment"},
+        "creating one attachment answers it (spec: an array)",
     ),
     ("GET", "/cards/{id}/attachments/{idAttachment}"): (
-        {"$ref": SCHEMAS + "Attachment"}, "reading one attachment answers it (spec: an array)",
+        {"$ref": SCHEMAS + "Attachment"},
+        "reading one attachment answers it (spec: an array)",
     ),
 }
 

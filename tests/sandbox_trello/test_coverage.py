@@ -126,9 +126,7 @@ def _concrete(path: str, ids: dict[str, str]) -> str:
     return _PARAM.sub(fill, path)
 
 
-def test_every_other_operation_answers_as_an_unknown_route(
-    api: httpx.Client, board: dict
-) -> None:
+def test_every_other_operation_answers_as_an_unknown_route(api: httpx.Client, board: dict) -> None:
     card = ok(api.post("/cards", params={"idList": board["lists"][0]["id"], "name": "C"}))
     ids = {
         "boards": board["id"],

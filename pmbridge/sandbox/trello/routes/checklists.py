@@ -28,7 +28,9 @@ router = APIRouter(tags=["checklists"])
 
 def item_body(item: dict, params: Params, name: str = "fields") -> dict:
     fields = render_parts.CHECK_ITEM_FIELDS
-    return fields_of(render_parts.check_item_json(item), params, all_fields=fields, default=fields)
+    return fields_of(
+        render_parts.check_item_json(item), params, all_fields=fields, default=fields, name=name
+    )
 
 
 def checklist_body(checklist: dict, params: Params) -> dict:

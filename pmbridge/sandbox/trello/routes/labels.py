@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from pmbridge.sandbox.trello import labels, render_parts
 from pmbridge.sandbox.trello.answers import TrelloJSON, invalid_value, not_found
-from pmbridge.sandbox.trello.auth import AuthDep
+from pmbridge.sandbox.trello.auth import AuthContext, AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
 from pmbridge.sandbox.trello.routes.common import DELETED, WorldDep, answer, fields_of, referenced
 from pmbridge.sandbox.trello.world import World
@@ -29,14 +29,14 @@ def label_answer(world: World, label: dict, params: Params | None = None) -> Tre
     )
 
 
-def _create(world: World, auth: Any, board: dict, params: Params) -> TrelloJSON:
+def _create(world: World, auth: AuthContext, board: dict, params: Params) -> TrelloJSON:
     name = labels.read_name(params, required=True)
     _, color = labels.read_color(params, required=True)
     label = labels.create_label(world, auth.member, board, name=name or "", color=color)
     return label_answer(world, label)
 
 
-def _update(world: World, auth: Any, label: dict, params: Params) -> TrelloJSON:
+def _update(world: World, auth: AuthContext, label: dict, params: Params) -> TrelloJSON:
     changes: dict[str, Any] = {}
     name = labels.read_name(params, required=False)
     if name is not None:
