@@ -69,7 +69,7 @@ def test_get_board_by_id_or_short_link_with_fields(api: httpx.Client, board: dic
         "name": "Project X",
         "shortLink": board["shortLink"],
     }
-    assert ok(api.get(f"/boards/{board['id']}/name")) == {"_value": "Project X"}
+    assert ok(api.get(f"/boards/{board['id']}/name")) == {"id": board["id"], "name": "Project X"}
 
 
 def test_get_board_with_nested_lists_and_cards(api: httpx.Client, board: dict) -> None:
@@ -114,7 +114,7 @@ def test_move_board_out_of_its_workspace(api: httpx.Client, board: dict) -> None
 
 def test_delete_board(api: httpx.Client, board: dict) -> None:
     card = ok(api.post("/cards", params={"idList": board["lists"][0]["id"], "name": "c"}))
-    assert ok(api.delete(f"/boards/{board['id']}")) == {"_value": None}
+    assert ok(api.delete(f"/boards/{board['id']}")) == {}
     for path in (
         f"/boards/{board['id']}",
         f"/cards/{card['id']}",

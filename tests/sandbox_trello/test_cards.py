@@ -179,8 +179,8 @@ def test_move_to_another_board(api: httpx.Client, board: dict) -> None:
 
 def test_per_field_get_and_put(api: httpx.Client, board: dict) -> None:
     card = _card(api, board["lists"][0]["id"], name="field")
-    assert ok(api.get(f"/cards/{card['id']}/name")) == {"_value": "field"}
-    assert ok(api.get(f"/cards/{card['id']}/due")) == {"_value": None}
+    assert ok(api.get(f"/cards/{card['id']}/name")) == {"id": card["id"], "name": "field"}
+    assert ok(api.get(f"/cards/{card['id']}/due")) == {"id": card["id"], "due": None}
     ok(api.put(f"/cards/{card['id']}/desc", data={"value": "per field"}))
     ok(api.put(f"/cards/{card['id']}/due", params={"value": "2030-01-02T03:04:05Z"}))
     ok(api.put(f"/cards/{card['id']}/idList", params={"value": board["lists"][1]["id"]}))
@@ -192,7 +192,7 @@ def test_per_field_get_and_put(api: httpx.Client, board: dict) -> None:
         "idList": board["lists"][1]["id"],
     }
     ok(api.put(f"/cards/{card['id']}/due", params={"value": "null"}))
-    assert ok(api.get(f"/cards/{card['id']}/due")) == {"_value": None}
+    assert ok(api.get(f"/cards/{card['id']}/due")) == {"id": card["id"], "due": None}
     assert api.get(f"/cards/{card['id']}/nonsense").status_code == 404
     assert ok(api.get(f"/cards/{card['id']}/board", params={"fields": "name"}))["name"] == (
         "Project X"

@@ -20,6 +20,7 @@ TRELLO_API.md §8, not the spec (its JSON 401/404 bodies are a known defect).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -125,7 +126,45 @@ SPEC_FIXES: list[tuple[str, tuple[str, ...], Any, str]] = [
      "TRELLO_API.md §5: softLimit is null or a number"),
     ("Member", ("idEnterprise",), _nullable({"$ref": SCHEMAS + "TrelloID"}),
      "members outside an enterprise have idEnterprise null"),
+    ("Card", ("labels",), {"type": "array", "items": {"$ref": SCHEMAS + "Label"}},
+     "TRELLO_API.md §5: a card's labels are label objects {id, idBoard, name, color}"),
+    ("Card", ("checkItemStates",),
+     {"type": "array", "items": {"type": "object", "required": ["idCheckItem", "state"]}},
+     "real cards list {idCheckItem, state} objects (spec: strings)"),
+    ("CheckItem", ("pos",), {"type": "number"},
+     "TRELLO_API.md §4: positions are JSON numbers (spec: string)"),
 ]  # fmt: skip
+
+# Operations whose declared 200 schema is wrong about the shape itself (not one property).
+RESPONSE_FIXES: dict[tuple[str, str], tuple[dict, str]] = {
+    ("GET", "/boards/{id}/memberships"): (
+        {"type": "array", "items": _MEMBERSHIP},
+        "issue 11: board memberships are an array (spec: one Memberships object)",
+    ),
+    ("POST", "/cards/{id}/attachments"): (
+        {"$ref": SCHEMAS + "Attachment"},
+        "creating one attachment answers it (spec: an array)",
+    ),
+    ("GET", "/cards/{id}/attachments/{idAttachment}"): (
+        {"$ref": SCHEMAS + "Attachment"},
+        "reading one attachment answers it (spec: an array)",
+    ),
+}
+
+# Where the spec declares too little of an object to check it (Checklist: only its id).
+CHECKLIST = {
+    "type": "object",
+    "required": ["id", "name", "idBoard", "idCard", "pos", "checkItems"],
+    "properties": {
+        "id": {"$ref": SCHEMAS + "TrelloID"},
+        "name": {"type": "string"},
+        "idBoard": {"$ref": SCHEMAS + "TrelloID"},
+        "idCard": {"$ref": SCHEMAS + "TrelloID"},
+        "pos": {"type": "number"},
+        "checkItems": {"type": "array", "items": {"$ref": SCHEMAS + "CheckItem"}},
+    },
+}
+MEMBERSHIP_LIST = {"type": "array", "items": _MEMBERSHIP}
 
 
 def _fields_default(path: str, method: str = "get") -> list[str]:
@@ -158,6 +197,12 @@ def required_fields() -> dict[str, list[str]]:
         "Organization": list(components["Organization"]["properties"]),
         "Action": [p for p in components["Action"]["properties"]],
         "Member": ["id", *_member_creator_fields()],
+        # Card and board parts: everything their schemas declare.
+        **{
+            name: list(components[name]["properties"])
+            for name in ("Label", "CheckItem", "Attachment", "Token", "Webhook", "CustomField")
+        },
+        "CustomFieldItems": ["id", "idCustomField", "idModel", "modelType"],
     }
 
 
@@ -190,8 +235,13 @@ def validator_for(schema: dict, components: dict = COMPONENTS) -> jsonschema.Dra
     return jsonschema.Draft202012Validator({**schema, "components": {"schemas": components}})
 
 
-def response_schema(method: str, path: str, fallback: str | None) -> dict:
-    """The spec's 200 schema of an operation, or the fallback object (or array of it)."""
+def response_schema(method: str, path: str, fallback: str | dict | None) -> dict:
+    """The spec's 200 schema of an operation (unless ``RESPONSE_FIXES`` corrects it), or the
+    fallback object (or array of it) or schema."""
+    if (method, path) in RESPONSE_FIXES:
+        return RESPONSE_FIXES[method, path][0]
+    if isinstance(fallback, dict):
+        return fallback
     op = SPEC["paths"][path][method.lower()]
     content = op["responses"]["200"].get("content", {}).get("application/json", {})
     if "schema" in content:
@@ -232,6 +282,37 @@ class World:
     def new_comment(self) -> dict:
         card = self.card["id"]
         return self.api.post(f"/cards/{card}/actions/comments", params={"text": "c"}).json()
+
+    @functools.cached_property
+    def label(self) -> dict:
+        board = self.board["id"]
+        label = self.api.post(f"/boards/{board}/labels", params={"name": "L", "color": "red"})
+        self.api.post(f"/cards/{self.card['id']}/idLabels", params={"value": label.json()["id"]})
+        return label.json()
+
+    @functools.cached_property
+    def checklist(self) -> dict:
+        card = self.card["id"]
+        checklist = self.api.post(f"/cards/{card}/checklists", params={"name": "C"}).json()
+        self.api.post(f"/checklists/{checklist['id']}/checkItems", params={"name": "i"})
+        return self.api.get(f"/checklists/{checklist['id']}").json()
+
+    @property
+    def item(self) -> dict:
+        return self.checklist["checkItems"][0]
+
+    @functools.cached_property
+    def attachment(self) -> dict:
+        url = f"/cards/{self.card['id']}/attachments"
+        return self.api.post(url, params={"url": "https://example.com/a"}).json()
+
+    @functools.cached_property
+    def custom_field(self) -> dict:
+        body = {"idModel": self.board["id"], "modelType": "board", "name": "F", "type": "text"}
+        field = self.api.post("/customFields", json=body).json()
+        item = f"/cards/{self.card['id']}/customField/{field['id']}/item"
+        self.api.put(item, json={"value": {"text": "v"}})
+        return field
 
 
 @pytest.fixture(scope="module")
@@ -348,15 +429,93 @@ OPERATIONS: list[tuple[str, str, str | None, Call]] = [
      lambda w: w.api.get(f"/actions/{w.comment['id']}/memberCreator")),
     ("GET", "/actions/{id}/organization", None,
      lambda w: w.api.get(f"/actions/{w.comment['id']}/organization")),
+    # labels
+    ("GET", "/boards/{id}/labels", "Label[]",
+     lambda w: w.api.get(f"/boards/{w.board['id']}/labels")),
+    ("POST", "/boards/{id}/labels", "Label",
+     lambda w: w.api.post(f"/boards/{w.board['id']}/labels", params={"name": "n", "color": "sky"})),
+    ("POST", "/labels", "Label",
+     lambda w: w.api.post("/labels",
+                          params={"name": "n", "color": "null", "idBoard": w.board["id"]})),
+    ("GET", "/labels/{id}", "Label", lambda w: w.api.get(f"/labels/{w.label['id']}")),
+    ("PUT", "/labels/{id}", "Label",
+     lambda w: w.api.put(f"/labels/{w.label['id']}", params={"name": "renamed"})),
+    ("POST", "/cards/{id}/idLabels", {"type": "array", "items": {"$ref": SCHEMAS + "TrelloID"}},
+     lambda w: w.api.post(f"/cards/{w.new_card()['id']}/idLabels",
+                          params={"value": w.label["id"]})),
+    # checklists
+    ("GET", "/cards/{id}/checklists", {"type": "array", "items": CHECKLIST},
+     lambda w: (w.checklist, w.api.get(f"/cards/{w.card['id']}/checklists"))[1]),
+    ("POST", "/cards/{id}/checklists", CHECKLIST,
+     lambda w: w.api.post(f"/cards/{w.card['id']}/checklists", params={"name": "n"})),
+    ("POST", "/checklists", CHECKLIST,
+     lambda w: w.api.post("/checklists", params={"idCard": w.card["id"]})),
+    ("GET", "/boards/{id}/checklists", {"type": "array", "items": CHECKLIST},
+     lambda w: (w.checklist, w.api.get(f"/boards/{w.board['id']}/checklists"))[1]),
+    ("GET", "/checklists/{id}", CHECKLIST, lambda w: w.api.get(f"/checklists/{w.checklist['id']}")),
+    ("PUT", "/checklists/{id}", CHECKLIST,
+     lambda w: w.api.put(f"/checklists/{w.checklist['id']}", params={"name": "C2"})),
+    ("GET", "/checklists/{id}/checkItems", "CheckItem[]",
+     lambda w: w.api.get(f"/checklists/{w.checklist['id']}/checkItems")),
+    ("POST", "/checklists/{id}/checkItems", "CheckItem",
+     lambda w: w.api.post(f"/checklists/{w.checklist['id']}/checkItems", params={"name": "j"})),
+    ("GET", "/checklists/{id}/checkItems/{idCheckItem}", "CheckItem",
+     lambda w: w.api.get(f"/checklists/{w.checklist['id']}/checkItems/{w.item['id']}")),
+    ("PUT", "/cards/{id}/checkItem/{idCheckItem}", "CheckItem",
+     lambda w: w.api.put(f"/cards/{w.card['id']}/checkItem/{w.item['id']}",
+                         params={"state": "complete"})),
+    ("GET", "/cards/{id}/checkItemStates",
+     {"type": "array", "items": {"type": "object", "required": ["idCheckItem", "state"]}},
+     lambda w: (w.item, w.api.get(f"/cards/{w.card['id']}/checkItemStates"))[1]),
+    # members
+    ("GET", "/boards/{id}/members", "Member[]",
+     lambda w: w.api.get(f"/boards/{w.board['id']}/members", params={"fields": "all"})),
+    ("GET", "/boards/{id}/memberships", None,
+     lambda w: w.api.get(f"/boards/{w.board['id']}/memberships")),
+    ("GET", "/members/{id}/cards", None,
+     lambda w: (w.api.put(f"/cards/{w.card['id']}", params={"idMembers": TRELLO_TEST_MEMBER_ID}),
+                w.api.get("/members/me/cards"))[1]),
+    ("GET", "/organizations/{id}/members", None,
+     lambda w: w.api.get(f"/organizations/{w.org['id']}/members", params={"fields": "all"})),
+    # attachments
+    ("GET", "/cards/{id}/attachments", None,
+     lambda w: (w.attachment, w.api.get(f"/cards/{w.card['id']}/attachments"))[1]),
+    ("POST", "/cards/{id}/attachments", None,
+     lambda w: w.api.post(f"/cards/{w.card['id']}/attachments", params={"url": "http://x.org"})),
+    ("GET", "/cards/{id}/attachments/{idAttachment}", None,
+     lambda w: w.api.get(f"/cards/{w.card['id']}/attachments/{w.attachment['id']}")),
+    # tokens
+    ("GET", "/tokens/{token}", None, lambda w: w.api.get(f"/tokens/{TRELLO_TEST_TOKEN}")),
+    ("GET", "/tokens/{token}/member", None,
+     lambda w: w.api.get(f"/tokens/{TRELLO_TEST_TOKEN}/member")),
+    # custom fields
+    ("GET", "/boards/{id}/customFields", None,
+     lambda w: (w.custom_field, w.api.get(f"/boards/{w.board['id']}/customFields"))[1]),
+    ("POST", "/customFields", None,
+     lambda w: w.api.post("/customFields", json={"idModel": w.board["id"], "modelType": "board",
+                                                 "name": "G", "type": "checkbox"})),
+    ("GET", "/customFields/{id}", None,
+     lambda w: w.api.get(f"/customFields/{w.custom_field['id']}")),
+    ("GET", "/cards/{id}/customFieldItems", None,
+     lambda w: (w.custom_field, w.api.get(f"/cards/{w.card['id']}/customFieldItems"))[1]),
+    ("PUT", "/cards/{idCard}/customField/{idCustomField}/item", "CustomFieldItems",
+     lambda w: w.api.put(f"/cards/{w.card['id']}/customField/{w.custom_field['id']}/item",
+                         json={"value": {"text": "w"}})),
+    # other routes independent clients call
+    ("GET", "/boards/{id}/cards/{filter}", "Card",
+     lambda w: w.api.get(f"/boards/{w.board['id']}/cards/{w.card['id']}")),
 ]  # fmt: skip
 
-# Per-field reads answer {"_value": …}; the spec types them as the whole object (a defect).
-VALUE_OPERATIONS: list[tuple[str, Call]] = [
-    ("/cards/{id}/{field}", lambda w: w.api.get(f"/cards/{w.card['id']}/name")),
-    ("/boards/{id}/{field}", lambda w: w.api.get(f"/boards/{w.board['id']}/name")),
-    ("/members/{id}/{field}", lambda w: w.api.get("/members/me/username")),
-    ("/organizations/{id}/{field}", lambda w: w.api.get(f"/organizations/{w.org['id']}/name")),
-]
+# Per-field reads answer the object cut to that field, as the spec's schema (the whole
+# object) allows; no {"_value": …} wrapper.
+VALUE_OPERATIONS: list[tuple[str, str, str, Call]] = [
+    ("/cards/{id}/{field}", "Card", "name", lambda w: w.api.get(f"/cards/{w.card['id']}/name")),
+    ("/boards/{id}/{field}", "Board", "name",
+     lambda w: w.api.get(f"/boards/{w.board['id']}/name")),
+    ("/members/{id}/{field}", "Member", "username", lambda w: w.api.get("/members/me/username")),
+    ("/organizations/{id}/{field}", "Organization", "name",
+     lambda w: w.api.get(f"/organizations/{w.org['id']}/name")),
+]  # fmt: skip
 
 
 def _ok_json(reply: httpx.Response) -> Any:
@@ -386,11 +545,19 @@ def test_operation_answers_its_schema(
     )
 
 
-@pytest.mark.parametrize(("path", "call"), VALUE_OPERATIONS, ids=[p for p, _ in VALUE_OPERATIONS])
-def test_per_field_reads_answer_a_value(seeded: World, path: str, call: Call) -> None:
+@pytest.mark.parametrize(
+    ("path", "component", "field", "call"),
+    VALUE_OPERATIONS,
+    ids=[p for p, *_ in VALUE_OPERATIONS],
+)
+def test_per_field_reads_answer_the_object_cut_to_the_field(
+    seeded: World, path: str, component: str, field: str, call: Call
+) -> None:
     assert "get" in SPEC["paths"][path]
     body = _ok_json(call(seeded))
-    assert set(body) == {"_value"} and isinstance(body["_value"], str)
+    assert set(body) == {"id", field} and isinstance(body[field], str)
+    loose = {**COMPONENTS, component: {**COMPONENTS[component], "required": []}}
+    assert not list(validator_for({"$ref": SCHEMAS + component}, loose).iter_errors(body))
 
 
 def test_batch_answers_status_keyed_objects(seeded: World) -> None:
@@ -476,3 +643,22 @@ def test_error_answers_follow_trello(
     reply = call(seeded.api, seeded)
     assert (reply.status_code, reply.text) == (status, text), case
     assert reply.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def test_self_check_parts_missing_field_or_wrong_type_fails(seeded: World) -> None:
+    label = _ok_json(seeded.api.get(f"/labels/{seeded.label['id']}"))
+    label_schema = validator_for({"$ref": SCHEMAS + "Label"})
+    assert not list(label_schema.iter_errors(label))
+    assert list(label_schema.iter_errors({k: v for k, v in label.items() if k != "color"}))
+    assert list(label_schema.iter_errors({**label, "color": "mauve"}))
+    checklist = _ok_json(seeded.api.get(f"/checklists/{seeded.checklist['id']}"))
+    assert not list(validator_for(CHECKLIST).iter_errors(checklist))
+    broken = copy.deepcopy(checklist)
+    broken["checkItems"][0]["state"] = "done"
+    assert list(validator_for(CHECKLIST).iter_errors(broken))
+    del broken["checkItems"]
+    assert list(validator_for(CHECKLIST).iter_errors(broken))
+    memberships = _ok_json(seeded.api.get(f"/boards/{seeded.board['id']}/memberships"))
+    fixed = response_schema("GET", "/boards/{id}/memberships", None)
+    assert not list(validator_for(fixed).iter_errors(memberships))
+    assert list(validator_for(fixed).iter_errors(memberships[0]))

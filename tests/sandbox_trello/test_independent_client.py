@@ -12,12 +12,17 @@ from typing import Any
 
 import pytest
 import requests
-from trello import TrelloClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from trello import Board, TrelloClient
 from trello.exceptions import Unauthorized
 
 from pmbridge.sandbox.server import ServerThread
 
-REAL_ROOT = "https://api.trello.com/1/"
+# py-trello's roots: the API, and the older one its create_hook posts to.
+REAL_ROOTS = ("https://api.trello.com/1/", "https://trello.com/1/")
 
 
 class BaseUrl(requests.Session):
@@ -28,7 +33,9 @@ class BaseUrl(requests.Session):
         self.root = root.rstrip("/") + "/"
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        return super().request(method, url.replace(REAL_ROOT, self.root), *args, **kwargs)
+        for real in REAL_ROOTS:
+            url = url.replace(real, self.root)
+        return super().request(method, url, *args, **kwargs)
 
 
 @pytest.fixture
@@ -88,3 +95,65 @@ def test_py_trello_sees_trellos_auth_errors(trello_server: ServerThread, trello_
     )
     with pytest.raises(Unauthorized, match="invalid token"):
         wrong.list_boards()
+
+
+@pytest.fixture
+def board(client: TrelloClient) -> Board:
+    return client.add_board("Parts", default_lists=True)
+
+
+def test_py_trello_labels(client: TrelloClient, board: Board):
+    bug = board.add_label("bug", "red")
+    assert (bug.name, bug.color) == ("bug", "red")
+    assert "bug" in [label.name for label in board.get_labels()]
+    card = board.list_lists()[0].add_card("Labelled")
+    card.add_label(bug)
+    card.fetch()
+    assert [label.name for label in card.labels] == ["bug"]
+    card.remove_label(bug)
+    card.fetch()
+    assert card.labels == []
+    board.delete_label(bug.id)
+    assert "bug" not in [label.name for label in board.get_labels()]
+
+
+def test_py_trello_checklists(client: TrelloClient, board: Board):
+    card = board.list_lists()[0].add_card("With a checklist")
+    checklist = card.add_checklist("Steps", ["one", "two"], [False, True])
+    assert [(i["name"], i["checked"]) for i in checklist.items] == [("one", False), ("two", True)]
+    checklist.set_checklist_item("one", True)
+    checklist.rename_checklist_item("two", "second")
+    checklist.rename("Renamed")
+    (fetched,) = client.get_card(card.id).fetch_checklists()
+    assert fetched.name == "Renamed"
+    assert [(i["name"], i["checked"]) for i in fetched.items] == [("one", True), ("second", True)]
+    fetched.delete_checklist_item("one")
+    assert [i["name"] for i in client.get_card(card.id).fetch_checklists()[0].items] == ["second"]
+    fetched.delete()
+    assert client.get_card(card.id).fetch_checklists() == []
+
+
+def test_py_trello_members(client: TrelloClient, board: Board, trello_auth: dict[str, str]):
+    (me,) = board.get_members()
+    assert me.username == "testuser"
+    card = board.list_lists()[0].add_card("Assigned")
+    card.assign(me.id)
+    assert client.get_card(card.id).member_id == [me.id]
+    card.unassign(me.id)
+    assert client.get_card(card.id).member_id == []
+
+
+def test_py_trello_create_hook(client: TrelloClient, board: Board):
+    calls: list[str] = []
+
+    async def hook_endpoint(request: Request) -> Response:
+        calls.append(request.method)
+        return Response()
+
+    app = Starlette(routes=[Route("/hook", hook_endpoint, methods=["HEAD", "POST"])])
+    with ServerThread(app) as receiver:
+        hook = client.create_hook(receiver.url + "/hook", board.id, desc="py-trello")
+        assert hook.id and hook.id_model == board.id and calls == ["HEAD"]
+        assert [h.id for h in client.list_hooks()] == [hook.id]
+        hook.delete()
+        assert client.list_hooks() == []

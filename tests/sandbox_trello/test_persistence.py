@@ -74,3 +74,54 @@ def test_unreadable_state_file_is_a_clear_error(tmp_path: Path, trello_config) -
     # A broken file must not silently start an empty sandbox (and later overwrite it).
     with pytest.raises(ValueError, match="cannot read the sandbox state file"):
         create_app(config)
+
+
+def test_card_parts_survive_a_restart(
+    tmp_path: Path, trello_config: SandboxConfig, trello_auth: dict
+) -> None:
+    config = trello_config.model_copy(update={"persist_path": tmp_path / "trello.json"})
+    with ServerThread(create_app(config)) as server, _client(server, trello_auth) as api:
+        board = ok(api.post("/boards", params={"name": "Parts"}))
+        todo = ok(api.get(f"/boards/{board['id']}/lists"))[0]
+        card = ok(api.post("/cards", params={"idList": todo["id"], "name": "c"}))
+        label = ok(
+            api.post("/labels", params={"idBoard": board["id"], "name": "x", "color": "red"})
+        )
+        ok(api.post(f"/cards/{card['id']}/idLabels", params={"value": label["id"]}))
+        checklist = ok(api.post(f"/cards/{card['id']}/checklists", params={"name": "L"}))
+        ok(api.post(f"/checklists/{checklist['id']}/checkItems", params={"name": "i"}))
+        ok(api.post(f"/cards/{card['id']}/attachments", params={"url": "https://example.com"}))
+        field = ok(
+            api.post(
+                "/customFields",
+                json={"idModel": board["id"], "modelType": "board", "name": "F", "type": "text"},
+            )
+        )
+        item = f"/cards/{card['id']}/customField/{field['id']}/item"
+        ok(api.put(item, json={"value": {"text": "v"}}))
+        paths = [
+            f"/cards/{card['id']}?fields=all&customFieldItems=true",
+            f"/cards/{card['id']}/checklists",
+            f"/cards/{card['id']}/attachments",
+            f"/boards/{board['id']}/labels",
+            f"/boards/{board['id']}/customFields",
+        ]
+        before = [ok(api.get(path)) for path in paths]
+
+    with ServerThread(create_app(config)) as server, _client(server, trello_auth) as api:
+        assert [ok(api.get(path)) for path in paths] == before
+
+
+def test_a_state_file_from_before_card_parts_loads(
+    tmp_path: Path, trello_config: SandboxConfig, trello_auth: dict
+) -> None:
+    config = trello_config.model_copy(update={"persist_path": tmp_path / "trello.json"})
+    with ServerThread(create_app(config)) as server, _client(server, trello_auth) as api:
+        board = ok(api.post("/boards", params={"name": "Old", "defaultLabels": "false"}))
+    state = json.loads(config.persist_path.read_text())
+    for table in ("labels", "checklists", "attachments", "custom_fields"):
+        del state[table]
+    config.persist_path.write_text(json.dumps(state))
+    with ServerThread(create_app(config)) as server, _client(server, trello_auth) as api:
+        assert ok(api.get(f"/boards/{board['id']}"))["name"] == "Old"
+        assert ok(api.get(f"/boards/{board['id']}/labels")) == []

@@ -294,8 +294,9 @@ def test_a_webhook_belongs_to_the_token_that_made_it(trello: Trello, receiver: R
 
     assert trello.ok("GET", f"/webhooks/{hook['id']}") == hook
     assert trello.ok("GET", f"/tokens/{trello.token}/webhooks/{hook['id']}") == hook
-    assert trello.ok("GET", f"/webhooks/{hook['id']}/callbackURL") == {"_value": receiver.url}
-    assert trello.ok("GET", f"/webhooks/{hook['id']}/active") == {"_value": True}
+    callback = trello.ok("GET", f"/webhooks/{hook['id']}/callbackURL")
+    assert callback == {"id": hook["id"], "callbackURL": receiver.url}
+    assert trello.ok("GET", f"/webhooks/{hook['id']}/active") == {"id": hook["id"], "active": True}
     for method in ("GET", "PUT", "DELETE"):
         refused = other.http.request(method, f"/webhooks/{hook['id']}")
         assert (refused.status_code, refused.text) == (401, "unauthorized token")
@@ -333,7 +334,7 @@ def test_update_checks_a_new_callback_and_delete_removes(
     (delivery,) = receiver.wait_for(1)
     assert delivery.payload["action"]["data"]["card"]["name"] == "Seen"
 
-    assert trello.ok("DELETE", f"/tokens/{trello.token}/webhooks/{hook['id']}") == {"_value": None}
+    assert trello.ok("DELETE", f"/tokens/{trello.token}/webhooks/{hook['id']}") == {}
     assert trello.http.get(f"/webhooks/{hook['id']}").status_code == 404
     trello.ok("POST", "/cards", idList=lst["id"], name="After delete")
     time.sleep(0.1)
@@ -444,3 +445,28 @@ def test_deliveries_keep_the_order_of_actions(trello: Trello, receiver: Receiver
     action_ids = [d.payload["action"]["id"] for d in deliveries]
     assert action_ids == sorted(action_ids)  # ids sort by creation
     assert sorted(d.payload["action"]["data"]["card"]["name"] for d in deliveries) == sorted(names)
+
+
+def test_board_webhook_gets_the_actions_on_card_parts(trello: Trello, receiver: Receiver) -> None:
+    board, lst = trello.board_with_list()
+    card = trello.ok("POST", "/cards", idList=lst["id"], name="Parts")
+    trello.hook(board["id"], receiver.url)
+    label = trello.ok("POST", "/labels", idBoard=board["id"], name="bug", color="red")
+    trello.ok("POST", f"/cards/{card['id']}/idLabels", value=label["id"])
+    checklist = trello.ok("POST", f"/cards/{card['id']}/checklists", name="Steps")
+    item = trello.ok("POST", f"/checklists/{checklist['id']}/checkItems", name="one")
+    trello.ok("PUT", f"/cards/{card['id']}/checkItem/{item['id']}", name="first")
+    trello.ok("POST", f"/cards/{card['id']}/idMembers", value=TRELLO_TEST_MEMBER_ID)
+    trello.ok("POST", f"/cards/{card['id']}/attachments", url="https://example.com/a")
+
+    deliveries = receiver.wait_for(7)
+    actions = [d.payload["action"] for d in deliveries]
+    assert [a["type"] for a in actions] == [
+        "createLabel", "addLabelToCard", "addChecklistToCard", "createCheckItem",
+        "updateCheckItem", "addMemberToCard", "addAttachmentToCard",
+    ]  # fmt: skip
+    assert actions[1]["data"]["label"]["id"] == label["id"]
+    # updateCheckItem reaches webhooks though the board's action list leaves it out.
+    assert actions[4]["data"]["old"] == {"name": "one"}
+    assert actions[4]["data"]["checkItem"]["name"] == "first"
+    assert all(d.payload["model"]["id"] == board["id"] for d in deliveries)

@@ -6,8 +6,11 @@
 
 Modules: ``config`` (settings), ``app`` (assembly), ``auth``, ``world`` (state and the
 action log), one module per object kind for changes (``organizations``, ``boards``,
-``lists``, ``cards``, ``comments``), ``feeds`` (action lists), ``render`` (wire shapes),
-``routes/`` (the ``/1`` paths), ``persist`` (state file), ``webhooks``, ``ratelimit``.
+``lists``, ``cards``, ``comments``, ``labels``, ``memberships``, ``checklists``,
+``attachments``, ``customfields``; ``activity`` is what changes to card parts share),
+``feeds`` (action lists), ``render``/``render_parts``/``render_actions`` (wire shapes),
+``routes/`` (the ``/1`` paths, one module per resource), ``persist`` (state file),
+``webhooks/`` (registration, delivery, signing), ``ratelimit``.
 """
 
 from __future__ import annotations

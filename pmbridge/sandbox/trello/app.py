@@ -2,7 +2,7 @@
 
 Layers, outermost first: ``SandboxControl`` (request counts, injected faults, Trello-style
 5xx and 429 answers) → the rate-limit middleware of ``ratelimit.py`` → the FastAPI app
-with every ``/1`` route (and the webhooks router of ``webhooks.py``). The returned object
+with every ``/1`` route (``routes/``). The returned object
 carries ``state.world``, ``state.config`` and ``state.control``.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -56,12 +55,6 @@ class TrailingSlashMiddleware:
         await self.app(scope, receive, send)
 
 
-async def _call_maybe_async(function: Any, *args: Any) -> None:
-    result = function(*args)
-    if inspect.isawaitable(result):
-        await result
-
-
 def create_app(config: SandboxConfig | None = None, world: World | None = None) -> Any:
     """The Trello sandbox as an ASGI app (see the module docstring)."""
     config = config or SandboxConfig()
@@ -76,15 +69,11 @@ def create_app(config: SandboxConfig | None = None, world: World | None = None) 
         saver = None
         if state_file is not None:
             saver = asyncio.create_task(state_file.autosave(world))
-        start = getattr(webhooks, "start", None)
-        if start is not None:
-            await _call_maybe_async(start, app.state)
+        await webhooks.start(app.state)
         try:
             yield
         finally:
-            stop = getattr(webhooks, "stop", None)
-            if stop is not None:
-                await _call_maybe_async(stop, app.state)
+            await webhooks.stop(app.state)
             if saver is not None:
                 saver.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -106,14 +95,10 @@ def create_app(config: SandboxConfig | None = None, world: World | None = None) 
     _add_error_handlers(api)
     for router in ROUTERS:
         api.include_router(router, prefix=API_PREFIX)
-    webhook_router = getattr(webhooks, "router", None)
-    if webhook_router is not None:
-        api.include_router(webhook_router, prefix=API_PREFIX)
 
     inner: Any = api
-    limiter = getattr(ratelimit, "RateLimitMiddleware", None)
-    if limiter is not None and config.rate_limits is not None:
-        inner = limiter(api, config.rate_limits)
+    if config.rate_limits is not None:
+        inner = ratelimit.RateLimitMiddleware(api, config.rate_limits)
     control = SandboxControl(
         inner,
         error_answer=error_answer,

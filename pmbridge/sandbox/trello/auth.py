@@ -2,12 +2,13 @@
 
 Key and token come from the query string (``?key=…&token=…``), the
 ``Authorization: OAuth oauth_consumer_key="…", oauth_token="…"`` header, or form/JSON body
-fields. Failures answer 401 with Trello's text/plain bodies (``invalid key``,
-``invalid token``).
+fields; under ``/1/tokens/{token}`` the token in the path is enough. Failures answer 401
+with Trello's text/plain bodies (``invalid key``, ``invalid token``).
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 from dataclasses import dataclass
 from typing import Annotated
@@ -66,4 +67,19 @@ async def authenticate(request: Request) -> AuthContext:
     return check_credentials(world, request.app.state.config.key, key, token)
 
 
+async def authenticate_path_token(request: Request, token: str) -> AuthContext:
+    """For ``/1/tokens/{token}/…``: the token in the path is the credential; only the key
+    must accompany it. A different token sent alongside is refused (``unauthorized token``)."""
+    body = await read_body(request)
+    key, sent = credentials_of(
+        dict(request.query_params.items()), request.headers.get("authorization", ""), body
+    )
+    world: World = request.app.state.world
+    if sent and not hmac.compare_digest(sent.encode(), token.encode()):
+        check_credentials(world, request.app.state.config.key, key, sent)
+        raise TrelloHTTPError(401, "unauthorized token")
+    return check_credentials(world, request.app.state.config.key, key, token)
+
+
 AuthDep = Annotated[AuthContext, Depends(authenticate)]
+PathTokenAuthDep = Annotated[AuthContext, Depends(authenticate_path_token)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pmbridge.sandbox.trello.answers import invalid_value
+from pmbridge.sandbox.trello.labels import add_default_labels
 from pmbridge.sandbox.trello.positions import GAP
 from pmbridge.sandbox.trello.render import LABEL_COLORS, Member
 from pmbridge.sandbox.trello.world import World
@@ -55,6 +56,8 @@ def create_board(
         if organization:
             data["organization"] = world.organization_stub(organization)
         world.record(actor, "createBoard", data, now)
+        if default_labels:
+            add_default_labels(world, board, now)
         if default_lists:
             for number, list_name in enumerate(DEFAULT_LISTS, start=1):
                 lst = {
@@ -119,8 +122,13 @@ def delete_board(world: World, actor: Member, board: dict) -> None:
         for card in [c for c in world.cards.values() if c["idBoard"] == board_id]:
             world.forget_short_link(card["shortLink"])
             del world.cards[card["id"]]
-        for list_id in [i for i, lst in world.lists.items() if lst["idBoard"] == board_id]:
-            del world.lists[list_id]
+        for table in (world.lists, world.labels, world.checklists, world.custom_fields):
+            for object_id in [i for i, item in table.items() if _board_of(item) == board_id]:
+                del table[object_id]
+        for attachment_id in [
+            i for i, a in world.attachments.items() if a["idCard"] not in world.cards
+        ]:
+            del world.attachments[attachment_id]
         for action in [
             a for a in world.actions.values() if a["data"].get("board", {}).get("id") == board_id
         ]:
@@ -128,6 +136,10 @@ def delete_board(world: World, actor: Member, board: dict) -> None:
         world.forget_short_link(board["shortLink"])
         world.boards.pop(board_id, None)
         world.next_id_short.pop(board_id, None)
+
+
+def _board_of(item: dict) -> str | None:
+    return item.get("idBoard") or item.get("idModel")
 
 
 def board_lists(world: World, board: dict, filter_: str = "open") -> list[dict]:

@@ -18,7 +18,7 @@ from pmbridge.sandbox.trello.render import Member
 from pmbridge.sandbox.trello.world import World
 
 # Fields a PUT may change besides the card's place (list, board, pos).
-SIMPLE_FIELDS = ("name", "desc", "closed", "due", "start", "dueComplete", "idMembers")
+SIMPLE_FIELDS = ("name", "desc", "closed", "due", "start", "dueComplete")
 
 
 def wire_date(moment: datetime | None) -> str | None:
@@ -47,8 +47,14 @@ def create_card(
     due_complete: bool = False,
     closed: bool = False,
     id_members: list[str] | None = None,
+    id_labels: list[str] | None = None,
 ) -> dict:
-    _check_members(world, id_members)
+    _check_members(world, id_members, lst["idBoard"])
+    labels = world.labels
+    if id_labels and any(
+        i not in labels or labels[i]["idBoard"] != lst["idBoard"] for i in id_labels
+    ):
+        raise invalid_value("idLabels")
     with world.transaction():
         now = world.now()
         board = world.boards[lst["idBoard"]]
@@ -67,7 +73,10 @@ def create_card(
             "dateLastActivity": world.timestamp(now),
             "idShort": _next_id_short(world, board["id"]),
             "shortLink": world.new_short_link(),
-            "idMembers": list(id_members or []),
+            "idMembers": list(dict.fromkeys(id_members or [])),
+            "idLabels": list(dict.fromkeys(id_labels or [])),
+            "idChecklists": [],
+            "idAttachments": [],
         }
         world.cards[card["id"]] = card
         world.register_short_link(card["shortLink"], card["id"])
@@ -86,15 +95,16 @@ def create_card(
     return card
 
 
-def _check_members(world: World, id_members: list[str] | None) -> None:
-    if id_members and any(m not in world.members for m in id_members):
+def _check_members(world: World, id_members: list[str] | None, board_id: str) -> None:
+    """Card members must be members of the card's board."""
+    on_board = world.boards[board_id]["memberships"]
+    if id_members and any(m not in world.members or m not in on_board for m in id_members):
         raise invalid_value("idMembers")
 
 
 def update_card(world: World, actor: Member, card: dict, changes: dict[str, Any]) -> dict:
     """Apply ``changes``: the SIMPLE_FIELDS (dates as datetimes or None), ``pos``, and the
     destination as ``list`` and/or ``board`` (dicts)."""
-    _check_members(world, changes.get("idMembers"))
     for key in ("due", "start"):
         if key in changes:
             changes[key] = wire_date(changes[key])
@@ -126,6 +136,7 @@ def update_card(world: World, actor: Member, card: dict, changes: dict[str, Any]
         if moved_board:
             card["idBoard"] = target_board["id"]
             card["idShort"] = _next_id_short(world, target_board["id"])
+            _carry_parts(world, card, target_board)
         respace_if_crowded(_siblings(world, target_list["id"]), card)
         for board in {source_board["id"]: source_board, target_board["id"]: target_board}.values():
             board["dateLastActivity"] = card["dateLastActivity"]
@@ -138,6 +149,18 @@ def update_card(world: World, actor: Member, card: dict, changes: dict[str, Any]
             before = source_list if moved_list else None
             _record_update(world, actor, card, old, target_board, target_list, before, now)
     return card
+
+
+def _carry_parts(world: World, card: dict, board: dict) -> None:
+    """A card moved to another board takes its checklists along; the old board's labels,
+    custom field values and people not on the new board stay behind."""
+    for checklist_id in card.get("idChecklists", ()):
+        world.checklists[checklist_id]["idBoard"] = board["id"]
+    card["idLabels"] = [
+        i for i in card.get("idLabels", ()) if world.labels.get(i, {}).get("idBoard") == board["id"]
+    ]
+    card["idMembers"] = [i for i in card["idMembers"] if i in board["memberships"]]
+    card.pop("customFieldItems", None)
 
 
 def _destination(world: World, card: dict, lst: dict | None, board: dict | None) -> dict:
@@ -222,6 +245,10 @@ def delete_card(world: World, actor: Member, card: dict) -> None:
         lst = world.lists[card["idList"]]
         world.cards.pop(card["id"], None)
         world.forget_short_link(card["shortLink"])
+        for checklist_id in card.get("idChecklists", ()):
+            world.checklists.pop(checklist_id, None)
+        for attachment_id in card.get("idAttachments", ()):
+            world.attachments.pop(attachment_id, None)
         board["dateLastActivity"] = world.timestamp(now)
         world.record(
             actor,

@@ -1,4 +1,5 @@
-"""Settings of the Trello sandbox: its API key and app secret, its members and their tokens.
+"""Settings of the Trello sandbox: its API key and app secret, its members and their tokens,
+rate limits and webhook delivery.
 
 The defaults are fixed demo credentials for a local sandbox (never real Trello ones), so a
 demo or a test can start the sandbox with ``SandboxConfig()`` and know the key and token.
@@ -12,7 +13,6 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from pmbridge.sandbox.trello.ratelimit import RateLimitConfig
-from pmbridge.sandbox.trello.webhooks import WebhookConfig
 
 DEMO_KEY = "5a4d1c0ffee0b5a1d0b0a7c0de5a11ed"
 DEMO_SECRET = "5ec2e75a1d0b0a7c0de5a11ed0b5a1d05ec2e75a1d0b0a7c0de5a11ed0b5a1d0"
@@ -25,12 +25,17 @@ _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
 class MemberConfig(BaseModel):
-    """A sandbox member (a Trello user) and the token that acts as them."""
+    """A sandbox member (a Trello user) and the token that acts as them, if any.
+
+    Extra members seed the people a test or demo puts on boards and cards
+    (``PUT /1/boards/{id}/members/{idMember}``)."""
 
     id: str | None = Field(None, description="24-hex id; generated when absent")
     username: str
     full_name: str
-    token: str = Field(min_length=1)
+    token: str | None = Field(
+        None, min_length=1, description="None: a person who is on boards but never calls the API"
+    )
 
     @field_validator("id")
     @classmethod
@@ -52,6 +57,20 @@ class MemberConfig(BaseModel):
         if not value.strip():
             raise ValueError("full_name must not be empty")
         return value
+
+
+class WebhookConfig(BaseModel):
+    """How the sandbox delivers webhooks; tests shrink the delays and the threshold."""
+
+    retry_delays_s: list[float] = Field(
+        default_factory=lambda: [1.0, 5.0, 25.0],
+        description="wait before each retry of a failed delivery (Trello retries 3 times)",
+    )
+    disable_after_failures: int = Field(
+        100, ge=1, description="consecutive failed POSTs that set a webhook inactive (our choice)"
+    )
+    delivery_timeout_s: float = Field(30.0, gt=0, description="Trello waits 30 s for a reply")
+    check_timeout_s: float = Field(5.0, gt=0, description="timeout of the HEAD check on create")
 
 
 def _default_members() -> list[MemberConfig]:
@@ -93,6 +112,8 @@ class SandboxConfig(BaseModel):
             values = [getattr(m, attr) for m in self.members if getattr(m, attr) is not None]
             if len(values) != len(set(values)):
                 raise ValueError(f"two members share the same {attr}")
+        if self.members[0].token is None:
+            raise ValueError("the first member (the default one) needs a token")
         return self
 
     @property

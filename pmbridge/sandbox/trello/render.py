@@ -1,20 +1,21 @@
 """The JSON Trello sends for each object, and its ``fields`` sets.
 
 Pure functions from the sandbox's stored records to wire shapes (TRELLO_API.md §5); the
-world passes in what a shape derives from other objects (a card's comment count, an
+parts of cards and boards (labels, checklists…) are in ``render_parts``. The world passes in
+what a shape derives from other objects (a card's comment count, an
 organization's boards).
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pmbridge.sandbox.trello.ids import slugify
+from pmbridge.sandbox.trello.ids import format_timestamp, id_time, slugify
 from pmbridge.sandbox.trello.positions import wire_pos
+from pmbridge.sandbox.trello.render_parts import label_json
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,22 @@ def member_json(member: Member, *, id_boards: Sequence[str], id_orgs: Sequence[s
     }
 
 
+def token_json(token_id: str, id_member: str) -> dict:
+    """A token as ``GET /tokens/{token}`` answers it: read and write on everything."""
+    permissions = [
+        {"idModel": "*", "modelType": kind, "read": True, "write": True}
+        for kind in ("board", "organization")
+    ]
+    return {
+        "id": token_id,
+        "identifier": "pmbridge sandbox",
+        "idMember": id_member,
+        "dateCreated": format_timestamp(id_time(token_id)),
+        "dateExpires": None,
+        "permissions": permissions,
+    }
+
+
 def member_creator_json(member: Member) -> dict:
     return select(member_json(member, id_boards=(), id_orgs=()), MEMBER_CREATOR_FIELDS)
 
@@ -217,7 +234,7 @@ def board_json(board: dict) -> dict:
             {
                 "id": membership_id,
                 "idMember": id_member,
-                "memberType": "admin",
+                "memberType": board.get("memberTypes", {}).get(id_member, "admin"),
                 "unconfirmed": False,
                 "deactivated": False,
             }
@@ -286,7 +303,19 @@ def card_url(card: dict) -> str:
     return f"https://trello.com/c/{card['shortLink']}/{card['idShort']}-{slugify(card['name'])}"
 
 
-def card_json(card: dict, *, comments: int) -> dict:
+@dataclass(frozen=True)
+class CardParts:
+    """What a card's JSON takes from other tables: its labels, checklists, attachments."""
+
+    comments: int = 0
+    labels: Sequence[dict] = ()
+    checklists: Sequence[dict] = ()
+    attachments: int = 0
+
+
+def card_json(card: dict, parts: CardParts) -> dict:
+    items = [item for checklist in parts.checklists for item in checklist["checkItems"]]
+    checked = [item for item in items if item["state"] == "complete"]
     return {
         "id": card["id"],
         "address": None,
@@ -298,11 +327,11 @@ def card_json(card: dict, *, comments: int) -> dict:
             "viewingMemberVoted": False,
             "subscribed": False,
             "fogbugz": "",
-            "checkItems": 0,
-            "checkItemsChecked": 0,
+            "checkItems": len(items),
+            "checkItemsChecked": len(checked),
             "checkItemsEarliestDue": None,
-            "comments": comments,
-            "attachments": 0,
+            "comments": parts.comments,
+            "attachments": parts.attachments,
             "description": bool(card["desc"]),
             "due": card["due"],
             "dueComplete": card["dueComplete"],
@@ -310,7 +339,7 @@ def card_json(card: dict, *, comments: int) -> dict:
             "start": card["start"],
         },
         "cardRole": None,
-        "checkItemStates": [],
+        "checkItemStates": [{"idCheckItem": i["id"], "state": "complete"} for i in checked],
         "closed": card["closed"],
         "coordinates": None,
         "cover": {
@@ -330,14 +359,14 @@ def card_json(card: dict, *, comments: int) -> dict:
         "dueReminder": None,
         "idAttachmentCover": None,
         "idBoard": card["idBoard"],
-        "idChecklists": [],
-        "idLabels": [],
+        "idChecklists": [checklist["id"] for checklist in parts.checklists],
+        "idLabels": [label["id"] for label in parts.labels],
         "idList": card["idList"],
         "idMembers": list(card["idMembers"]),
         "idMembersVoted": [],
         "idShort": card["idShort"],
         "isTemplate": False,
-        "labels": [],
+        "labels": [label_json(label) for label in parts.labels],
         "limits": {"attachments": {"perCard": _LIMIT_OK}, "checklists": {"perCard": _LIMIT_OK}},
         "locationName": None,
         "manualCoverAttachment": False,
@@ -350,93 +379,3 @@ def card_json(card: dict, *, comments: int) -> dict:
         "subscribed": False,
         "url": card_url(card),
     }
-
-
-# Display translation keys of the action types the sandbox records.
-_TRANSLATION_KEYS = {
-    "createOrganization": "action_create_organization",
-    "updateOrganization": "action_update_organization",
-    "createBoard": "action_create_board",
-    "updateBoard": "action_update_board",
-    "createList": "action_added_list_to_board",
-    "updateList": "action_update_list",
-    "createCard": "action_create_card",
-    "updateCard": "action_changed_a_card",
-    "moveCardToBoard": "action_move_card_to_board",
-    "moveCardFromBoard": "action_move_card_from_board",
-    "deleteCard": "action_delete_card",
-    "commentCard": "action_comment_on_card",
-    "updateComment": "action_edit_comment_on_card",
-    "deleteComment": "action_delete_comment_on_card",
-}
-
-
-def _display(action: dict, creator: Member | None) -> dict:
-    data = action["data"]
-    entities: dict[str, Any] = {}
-    if "card" in data:
-        entities["card"] = {
-            "type": "card",
-            "id": data["card"]["id"],
-            "shortLink": data["card"].get("shortLink"),
-            "text": data["card"].get("name", ""),
-        }
-    if "list" in data:
-        entities["list"] = {"type": "list", "id": data["list"]["id"], "text": data["list"]["name"]}
-    if "board" in data:
-        entities["board"] = {
-            "type": "board",
-            "id": data["board"]["id"],
-            "shortLink": data["board"].get("shortLink"),
-            "text": data["board"].get("name", ""),
-        }
-    if "organization" in data:
-        entities["organization"] = {
-            "type": "organization",
-            "id": data["organization"]["id"],
-            "text": data["organization"].get("name", ""),
-        }
-    if "text" in data:
-        entities["comment"] = {"type": "comment", "text": data["text"]}
-    if creator is not None:
-        entities["memberCreator"] = {
-            "type": "member",
-            "id": creator.id,
-            "username": creator.username,
-            "text": creator.full_name,
-        }
-    entities = {
-        name: {k: v for k, v in entity.items() if v is not None}
-        for name, entity in entities.items()
-    }
-    key = _TRANSLATION_KEYS.get(action["type"], "action_" + action["type"])
-    if action["type"] == "updateCard" and "listAfter" in data:
-        key = "action_move_card_from_list_to_list"
-    elif action["type"] == "updateCard" and "closed" in data.get("old", {}):
-        key = "action_archived_card" if data["card"].get("closed") else "action_sent_card_to_board"
-    return {"translationKey": key, "entities": entities}
-
-
-def action_json(
-    action: dict,
-    creator: Member | None,
-    *,
-    with_creator: bool = True,
-    with_display: bool = True,
-    creator_fields: Sequence[str] = MEMBER_CREATOR_FIELDS,
-) -> dict:
-    """The action as GET /actions/{id} answers it (memberCreator and display included)."""
-    body = {
-        "id": action["id"],
-        "idMemberCreator": action["idMemberCreator"],
-        "data": copy.deepcopy(action["data"]),
-        "appCreator": None,
-        "type": action["type"],
-        "date": action["date"],
-        "limits": action["limits"],
-    }
-    if with_display:
-        body["display"] = _display(action, creator)
-    if with_creator and creator is not None:
-        body["memberCreator"] = select(member_creator_json(creator), creator_fields)
-    return body

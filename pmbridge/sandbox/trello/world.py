@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from pmbridge.sandbox.trello import render
+from pmbridge.sandbox.trello import render, render_actions
 from pmbridge.sandbox.trello.answers import (
     MODEL_NOT_FOUND,
+    NOT_FOUND,
     invalid_id,
     not_found,
 )
@@ -40,14 +41,20 @@ from pmbridge.sandbox.trello.render import Member
 if TYPE_CHECKING:
     from pmbridge.sandbox.trello.config import MemberConfig, SandboxConfig
 
-__all__ = ["HIDDEN_FROM_FEEDS", "Member", "World"]
+__all__ = ["HIDDEN_FROM_FEEDS", "TABLES", "Member", "World"]
 
 log = logging.getLogger(__name__)
 
 ActionListener = Callable[[dict], None]
 
 # Action types only webhooks and GET /actions/{id} see (TRELLO_API.md §6-§7).
-HIDDEN_FROM_FEEDS = frozenset({"updateComment", "deleteComment"})
+HIDDEN_FROM_FEEDS = frozenset({"updateComment", "deleteComment", "updateCheckItem"})
+
+# The object tables, by attribute name; each maps an id to its stored dict.
+TABLES = (
+    "organizations", "boards", "lists", "cards", "actions", "labels", "checklists",
+    "attachments", "custom_fields",
+)  # fmt: skip
 
 _COMMENT_LIMITS = {
     "reactions": {
@@ -55,7 +62,6 @@ _COMMENT_LIMITS = {
         "uniquePerAction": {"status": "ok", "disableAt": 17, "warnAt": 14},
     }
 }
-STATE_VERSION = 1
 
 
 class World:
@@ -73,16 +79,23 @@ class World:
         self.revision = 0
         self.members: dict[str, Member] = {}
         self._tokens: dict[str, str] = {}
+        self.token_ids: dict[str, str] = {}
         self.organizations: dict[str, dict] = {}
         self.boards: dict[str, dict] = {}
         self.lists: dict[str, dict] = {}
         self.cards: dict[str, dict] = {}
         self.actions: dict[str, dict] = {}
+        self.labels: dict[str, dict] = {}
+        self.checklists: dict[str, dict] = {}
+        self.attachments: dict[str, dict] = {}
+        self.custom_fields: dict[str, dict] = {}
         self.next_id_short: dict[str, int] = {}
         self._short_links: dict[str, str] = {}
         self._comment_counts: Counter[str] = Counter()
         for member in members:
-            self.add_member(member.username, member.full_name, member.token, member_id=member.id)
+            self.add_member(
+                member.username, member.full_name, member.token or "", member_id=member.id
+            )
 
     @classmethod
     def from_config(cls, config: SandboxConfig) -> World:
@@ -103,8 +116,20 @@ class World:
                 token=token,
             )
             self.members[member.id] = member
-            self._tokens[token] = member.id
+            if token:
+                self._tokens[token] = member.id
+                self.token_ids[token] = self.ids.new_id(self.clock())
             return member
+
+    def revoke_token(self, token: str) -> None:
+        """``DELETE /tokens/{token}``: the token no longer authenticates."""
+        with self._lock:
+            self._tokens.pop(token, None)
+            self.token_ids.pop(token, None)
+
+    def token_json(self, token: str) -> dict:
+        with self._lock:
+            return render.token_json(self.token_ids[token], self._tokens[token])
 
     def member_by_token(self, token: str) -> Member | None:
         with self._lock:
@@ -151,21 +176,19 @@ class World:
         return self._find_linked(self.cards, id_or_short_link)
 
     def find_list(self, list_id: str) -> dict:
-        if not is_object_id(list_id):
-            raise invalid_id()
-        with self._lock:
-            found = self.lists.get(list_id.lower())
-        if found is None:
-            raise not_found()
-        return found
+        return self.find_in(self.lists, list_id)
 
     def find_action(self, action_id: str) -> dict:
-        if not is_object_id(action_id):
+        return self.find_in(self.actions, action_id, MODEL_NOT_FOUND)
+
+    def find_in(self, table: dict[str, dict], object_id: str, missing: str = NOT_FOUND) -> dict:
+        """The object with this path id: 400 ``invalid id`` if malformed, 404 if absent."""
+        if not is_object_id(object_id):
             raise invalid_id()
         with self._lock:
-            found = self.actions.get(action_id.lower())
+            found = table.get(object_id.lower())
         if found is None:
-            raise not_found(MODEL_NOT_FOUND)
+            raise not_found(missing)
         return found
 
     def _find_linked(self, table: dict[str, dict], key: str) -> dict:
@@ -209,13 +232,19 @@ class World:
 
     def card_json(self, card: dict) -> dict:
         with self._lock:
-            return render.card_json(card, comments=self._comment_counts[card["id"]])
+            parts = render.CardParts(
+                comments=self._comment_counts[card["id"]],
+                labels=[self.labels[i] for i in card.get("idLabels", ()) if i in self.labels],
+                checklists=[self.checklists[i] for i in card.get("idChecklists", ())],
+                attachments=len(card.get("idAttachments", ())),
+            )
+            return render.card_json(card, parts)
 
     def action_json(self, action: dict, **options: Any) -> dict:
         """The action as ``GET /1/actions/{id}`` answers it."""
         with self._lock:
             creator = self.members.get(action["idMemberCreator"])
-            return render.action_json(action, creator, **options)
+            return render_actions.action_json(action, creator, **options)
 
     def model_json(self, model_id: str) -> dict | None:
         """The current JSON of the board, card, list, organization or member with this id,
@@ -234,8 +263,8 @@ class World:
             return None
 
     def model_ids_of_action(self, action: dict) -> list[str]:
-        """Every model an action involves — its board(s), list(s), card, organization and
-        member creator — so a webhook on any of them sees it."""
+        """Every model an action involves — its board(s), list(s), card, organization, the
+        member it adds or removes and its creator — so a webhook on any of them sees it."""
         data = action.get("data", {})
         ids: list[str] = []
         for key in ("board", "boardSource", "boardTarget", "list", "listBefore", "listAfter"):
@@ -250,6 +279,9 @@ class World:
                 board = self.boards.get((data.get(key) or {}).get("id", ""))
                 if board and board["idOrganization"]:
                     ids.append(board["idOrganization"])
+        for key in ("idMember", "idMemberAdded"):
+            if isinstance(data.get(key), str):
+                ids.append(data[key])
         if action.get("idMemberCreator"):
             ids.append(action["idMemberCreator"])
         return list(dict.fromkeys(ids))
@@ -303,7 +335,7 @@ class World:
         self.actions[action["id"]] = action
         if action_type == "commentCard":
             self._comment_counts[data["card"]["id"]] += 1
-        self._pending.append(render.action_json(action, actor))
+        self._pending.append(render_actions.action_json(action, actor))
         return action
 
     def drop_action(self, action_id: str) -> None:
@@ -346,51 +378,15 @@ class World:
     def organization_stub(org: dict) -> dict:
         return {"id": org["id"], "name": org["displayName"]}
 
-    # --- saved state ---------------------------------------------------------------------
-
-    def snapshot(self) -> dict:
-        """The whole state as JSON-able data (members without their tokens)."""
+    def reindex(self) -> None:
+        """Rebuild what is derived from the tables (after loading saved state)."""
         with self._lock:
-            return {
-                "version": STATE_VERSION,
-                "members": [
-                    {"id": m.id, "username": m.username, "fullName": m.full_name}
-                    for m in self.members.values()
-                ],
-                "organizations": list(self.organizations.values()),
-                "boards": list(self.boards.values()),
-                "lists": list(self.lists.values()),
-                "cards": list(self.cards.values()),
-                "actions": list(self.actions.values()),
-                "nextIdShort": dict(self.next_id_short),
-            }
-
-    @classmethod
-    def restore(cls, state: dict, members: Iterable[MemberConfig]) -> World:
-        """A world from ``snapshot()`` data; configured members keep their saved ids."""
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"saved sandbox state has version {state.get('version')!r}")
-        saved_ids = {m["username"]: m["id"] for m in state["members"]}
-        world = cls()
-        for member in members:
-            member_id = member.id or saved_ids.get(member.username)
-            world.add_member(member.username, member.full_name, member.token, member_id=member_id)
-        known_usernames = {m.username for m in world.members.values()}
-        for saved in state["members"]:
-            # A member who made actions but is no longer configured keeps a name, not a token.
-            if saved["username"] not in known_usernames and saved["id"] not in world.members:
-                world.members[saved["id"]] = Member(
-                    saved["id"], saved["username"], saved["fullName"], token=""
-                )
-        for table in ("organizations", "boards", "lists", "cards", "actions"):
-            target: dict[str, dict] = getattr(world, table)
-            for item in state[table]:
-                target[item["id"]] = item
-                world.ids.observe(item["id"])
-        for item in (*world.boards.values(), *world.cards.values()):
-            world.register_short_link(item["shortLink"], item["id"])
-        for action in world.actions.values():
-            if action["type"] == "commentCard":
-                world._comment_counts[action["data"]["card"]["id"]] += 1
-        world.next_id_short = {k: int(v) for k, v in state["nextIdShort"].items()}
-        return world
+            for table in TABLES:
+                for object_id in getattr(self, table):
+                    self.ids.observe(object_id)
+            for item in (*self.boards.values(), *self.cards.values()):
+                self.register_short_link(item["shortLink"], item["id"])
+            self._comment_counts.clear()
+            for action in self.actions.values():
+                if action["type"] == "commentCard":
+                    self._comment_counts[action["data"]["card"]["id"]] += 1

@@ -9,9 +9,11 @@ from pmbridge.sandbox.trello.answers import TrelloJSON, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
 from pmbridge.sandbox.trello.routes.common import (
+    DELETED,
     WorldDep,
     answer,
     board_answer,
+    card_body,
     fields_of,
     list_answer,
 )
@@ -74,7 +76,7 @@ async def update_action_text(
 @router.delete("/actions/{id_action}")
 async def delete_action(id_action: str, auth: AuthDep, world: WorldDep) -> TrelloJSON:
     comments.delete_comment(world, auth.member, world.find_action(id_action))
-    return answer({"_value": None})
+    return answer(DELETED)
 
 
 @router.get("/actions/{id_action}/board")
@@ -90,14 +92,7 @@ async def get_action_card(
     id_action: str, auth: AuthDep, params: ParamsDep, world: WorldDep
 ) -> TrelloJSON:
     card = world.find_card(_ref(world.find_action(id_action), "card"))
-    return answer(
-        fields_of(
-            world.card_json(card),
-            params,
-            all_fields=render.CARD_FIELDS,
-            default=render.CARD_DEFAULT,
-        )
-    )
+    return answer(card_body(world, card, params))
 
 
 @router.get("/actions/{id_action}/list")

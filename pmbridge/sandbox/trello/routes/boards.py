@@ -6,13 +6,30 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pmbridge.sandbox.trello import boards, feeds, lists, render
+from pmbridge.sandbox.trello import (
+    boards,
+    customfields,
+    feeds,
+    labels,
+    lists,
+    memberships,
+    render,
+    render_parts,
+)
 from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid_value, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
-from pmbridge.sandbox.trello.ids import format_timestamp, id_time
+from pmbridge.sandbox.trello.ids import format_timestamp, id_time, is_object_id, is_short_link
 from pmbridge.sandbox.trello.params import MAX_TEXT, Params, ParamsDep
 from pmbridge.sandbox.trello.routes.actions import feed_answer
-from pmbridge.sandbox.trello.routes.common import WorldDep, answer, fields_of, value_answer
+from pmbridge.sandbox.trello.routes.common import (
+    DELETED,
+    WorldDep,
+    answer,
+    card_body,
+    fields_of,
+    value_answer,
+)
+from pmbridge.sandbox.trello.routes.people import members_body
 from pmbridge.sandbox.trello.world import World
 
 router = APIRouter(tags=["boards"])
@@ -30,16 +47,21 @@ def _organization_param(world: World, params: Params, name: str) -> dict | None:
 
 
 def cards_json(world: World, cards: list[dict], params: Params, name: str = "fields") -> list:
-    return [
-        fields_of(
+    """Cards with the client's fields; ``customFieldItems=true`` adds each card's values."""
+    with_items = params.flag("customFieldItems", False)
+    found = []
+    for card in cards:
+        body = fields_of(
             world.card_json(card),
             params,
             all_fields=render.CARD_FIELDS,
             default=render.CARD_DEFAULT,
             name=name,
         )
-        for card in cards
-    ]
+        if with_items:
+            body["customFieldItems"] = customfields.items_json(world, card)
+        found.append(body)
+    return found
 
 
 def lists_json(world: World, found: list[dict], params: Params, name: str = "fields") -> list:
@@ -90,6 +112,18 @@ async def get_board(id_board: str, auth: AuthDep, params: ParamsDep, world: Worl
     if cards_filter != "none":
         found = boards.board_cards(world, board, cards_filter)
         body["cards"] = cards_json(world, found, params, name="card_fields")
+    if params.choice("labels", ("all", "none"), "none") == "all":
+        uses = labels.uses_of(world, board)
+        body["labels"] = [
+            render_parts.label_json(x, uses=uses.get(x["id"], 0))
+            for x in labels.board_labels(world, board)
+        ]
+    if params.choice("members", ("all", "none"), "none") == "all":
+        body["members"] = members_body(world, memberships.board_members(world, board), Params({}))
+    if params.flag("customFields", False):
+        body["customFields"] = [
+            customfields.field_json(f) for f in customfields.board_fields(world, board)
+        ]
     if params.flag("organization", False) and board["idOrganization"]:
         org = world.organizations.get(board["idOrganization"])
         if org:
@@ -128,7 +162,7 @@ async def update_board(
 @router.delete("/boards/{id_board}")
 async def delete_board(id_board: str, auth: AuthDep, world: WorldDep) -> TrelloJSON:
     boards.delete_board(world, auth.member, world.find_board(id_board))
-    return answer({"_value": None})
+    return answer(DELETED)
 
 
 @router.get("/boards/{id_board}/lists")
@@ -184,24 +218,42 @@ async def get_board_cards_filtered(
     id_board: str, filter_: str, auth: AuthDep, params: ParamsDep, world: WorldDep
 ) -> TrelloJSON:
     board = world.find_board(id_board)
-    if filter_ not in boards.CARD_FILTERS:
+    if filter_ in boards.CARD_FILTERS:
+        return answer(_cards_window(world, boards.board_cards(world, board, filter_), params))
+    if not (is_object_id(filter_) or is_short_link(filter_)):
+        raise not_found()  # neither a filter nor a card: an unknown route
+    # GET /boards/{id}/cards/{idCard}: one card of this board.
+    card = world.find_card(filter_)
+    if card["idBoard"] != board["id"]:
         raise not_found()
-    return answer(_cards_window(world, boards.board_cards(world, board, filter_), params))
+    return answer(card_body(world, card, params))
 
 
 def _cards_window(world: World, cards: list[dict], params: Params) -> list:
-    """``since``/``before``/``limit`` on card creation time, when the client sends them."""
+    """``limit`` with ``since``/``before`` pages cards by id (creation) as Trello does:
+    with ``before``, newest first, so the last card's id is the next page's ``before``;
+    otherwise oldest first, so the last card's id is the next page's ``since``. Without any
+    of the three, every card comes back in board order."""
     if params.has("since") or params.has("before") or params.has("limit"):
         query = feeds.parse_feed_query(params)
-        cards = [
-            c
-            for c in cards
-            if (query.since is None or query.since.after({"id": c["id"], "date": _created(c)}))
-            and (query.before is None or query.before.before({"id": c["id"], "date": _created(c)}))
-        ]
+        cards = sorted(
+            (
+                c
+                for c in cards
+                if (query.since is None or query.since.after(_bound_view(c)))
+                and (query.before is None or query.before.before(_bound_view(c)))
+            ),
+            key=lambda c: c["id"],
+            reverse=query.before is not None,
+        )
         if params.has("limit"):
             cards = cards[: query.limit]
     return cards_json(world, cards, params)
+
+
+def _bound_view(card: dict) -> dict:
+    """What a ``since``/``before`` bound compares: the id and its creation time."""
+    return {"id": card["id"], "date": _created(card)}
 
 
 def _created(card: dict) -> str:

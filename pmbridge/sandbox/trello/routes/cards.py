@@ -6,12 +6,26 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pmbridge.sandbox.trello import cards, comments, feeds, render
+from pmbridge.sandbox.trello import (
+    attachments,
+    cards,
+    checklists,
+    comments,
+    customfields,
+    feeds,
+    labels,
+    memberships,
+    render,
+)
 from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid_value, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import Params, ParamsDep
+from pmbridge.sandbox.trello.render import Member
 from pmbridge.sandbox.trello.routes.actions import action_body, feed_answer
+from pmbridge.sandbox.trello.routes.attachments import attachment_body
+from pmbridge.sandbox.trello.routes.checklists import checklist_body
 from pmbridge.sandbox.trello.routes.common import (
+    DELETED,
     WorldDep,
     answer,
     board_answer,
@@ -19,13 +33,14 @@ from pmbridge.sandbox.trello.routes.common import (
     list_answer,
     value_answer,
 )
+from pmbridge.sandbox.trello.routes.people import members_body
 from pmbridge.sandbox.trello.world import World
 
 router = APIRouter(tags=["cards"])
 
 PER_FIELD = (
     "name", "desc", "closed", "idList", "idBoard", "pos", "due", "start", "dueComplete",
-    "idMembers", "subscribed",
+    "idMembers", "idLabels", "subscribed",
 )  # fmt: skip
 
 
@@ -76,6 +91,8 @@ def _changes(world: World, params: Params) -> dict[str, Any]:
         changes["pos"] = params.pos()
     if params.has("idMembers"):
         changes["idMembers"] = params.id_list("idMembers") or []
+    if params.has("idLabels"):
+        changes["idLabels"] = params.id_list("idLabels") or []
     if params.has("idList"):
         changes["list"] = _list_param(world, params)
         if changes["list"] is None:
@@ -108,6 +125,7 @@ async def create_card(auth: AuthDep, params: ParamsDep, world: WorldDep) -> Trel
         due_complete=params.flag("dueComplete", False),
         closed=params.flag("closed", False),
         id_members=params.id_list("idMembers"),
+        id_labels=params.id_list("idLabels"),
     )
     return _card_answer(world, card)
 
@@ -126,6 +144,8 @@ async def get_card(id_card: str, auth: AuthDep, params: ParamsDep, world: WorldD
             default=render.BOARD_DEFAULT,
             name="board_fields",
         )
+    if params.flag("customFieldItems", False):
+        body["customFieldItems"] = customfields.items_json(world, card)
     if params.flag("list", False):
         body["list"] = fields_of(
             world.list_json(world.lists[card["idList"]]),
@@ -134,7 +154,24 @@ async def get_card(id_card: str, auth: AuthDep, params: ParamsDep, world: WorldD
             default=render.LIST_STANDARD,
             name="list_fields",
         )
+    body.update(nested_parts(world, card, params))
     return answer(body)
+
+
+def nested_parts(world: World, card: dict, params: Params) -> dict[str, Any]:
+    """The nested resources a card read may ask for: ``checklists=all``,
+    ``attachments=true``, ``members=true`` (TRELLO_API.md §6, GET /cards/{id})."""
+    nested: dict[str, Any] = {}
+    if params.choice("checklists", ("all", "none"), "none") == "all":
+        found = checklists.card_checklists(world, card)
+        nested["checklists"] = [checklist_body(c, Params({})) for c in found]
+    if params.choice("attachments", ("true", "false", "cover"), "false") != "false":
+        found = attachments.card_attachments(world, card)
+        nested["attachments"] = [attachment_body(a, Params({})) for a in found]
+    if params.flag("members", False):
+        people = [world.members[i] for i in card["idMembers"] if i in world.members]
+        nested["members"] = members_body(world, people, Params({}))
+    return nested
 
 
 @router.put("/cards/{id_card}")
@@ -142,8 +179,28 @@ async def update_card(
     id_card: str, auth: AuthDep, params: ParamsDep, world: WorldDep
 ) -> TrelloJSON:
     card = world.find_card(id_card)
-    card = cards.update_card(world, auth.member, card, _changes(world, params))
-    return _card_answer(world, card)
+    return _card_answer(world, _apply(world, auth.member, card, _changes(world, params)))
+
+
+def _apply(world: World, actor: Member, card: dict, changes: dict[str, Any]) -> dict:
+    """Change the card's fields, then its labels and members (each label or member added or
+    removed is an action of its own)."""
+    label_ids = changes.pop("idLabels", None)
+    member_ids = changes.pop("idMembers", None)
+    if label_ids is not None:
+        for label_id in label_ids:
+            labels.label_for_card(world, card, label_id, "idLabels")
+    if member_ids is not None:
+        for member_id in member_ids:
+            member = memberships.member_param(world, member_id, "idMembers")
+            memberships.check_card_member(world, card, member, "idMembers")
+    with world.transaction():
+        card = cards.update_card(world, actor, card, changes)
+        if label_ids is not None:
+            labels.set_card_labels(world, actor, card, label_ids)
+        if member_ids is not None:
+            memberships.set_card_members(world, actor, card, member_ids)
+    return card
 
 
 @router.delete("/cards/{id_card}")
@@ -189,7 +246,7 @@ async def delete_comment(
     card = world.find_card(id_card)
     action = comments.comment_of(world, world.find_action(id_action), auth.member, card)
     comments.delete_comment(world, auth.member, action)
-    return answer({"_value": None})
+    return answer(DELETED)
 
 
 @router.get("/cards/{id_card}/board")
@@ -208,9 +265,11 @@ async def get_card_list(
     return list_answer(world, lst, params)
 
 
-# Nested collections the sandbox keeps none of (it has no checklists, attachments, custom
-# fields or Power-Ups): a card answers them as Trello does for a card that has none.
-EMPTY_CARD_COLLECTIONS = ("checklists", "attachments", "pluginData", "customFieldItems")
+@router.get("/cards/{id_card}/pluginData")
+async def get_card_plugin_data(id_card: str, auth: AuthDep, world: WorldDep) -> TrelloJSON:
+    """The sandbox runs no Power-Ups: a card answers as one that has no plugin data."""
+    world.find_card(id_card)
+    return answer([])
 
 
 @router.get("/cards/{id_card}/{collection}")
@@ -218,8 +277,6 @@ async def get_card_collection(
     id_card: str, collection: str, auth: AuthDep, world: WorldDep
 ) -> TrelloJSON:
     card = world.find_card(id_card)
-    if collection in EMPTY_CARD_COLLECTIONS:
-        return answer([])
     found = value_answer(world.card_json(card), collection)
     if found is None:
         raise not_found()
@@ -236,5 +293,4 @@ async def update_card_field(
     if not params.has("value"):
         raise invalid_value("value")
     changes = _changes(world, Params({field: params.raw("value")}))
-    card = cards.update_card(world, auth.member, card, changes)
-    return _card_answer(world, card)
+    return _card_answer(world, _apply(world, auth.member, card, changes))

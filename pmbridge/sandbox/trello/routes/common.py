@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from pmbridge.sandbox.trello.answers import TrelloJSON
+from pmbridge.sandbox.trello.answers import TrelloHTTPError, TrelloJSON, invalid_value
 from pmbridge.sandbox.trello.params import Params
 from pmbridge.sandbox.trello.render import (
     BOARD_DEFAULT,
     BOARD_FIELDS,
+    CARD_DEFAULT,
+    CARD_FIELDS,
     LIST_DEFAULT,
     LIST_FIELDS,
     select,
 )
 from pmbridge.sandbox.trello.world import World
+
+# What a DELETE answers: an empty object (never a ``{"_value": …}`` wrapper).
+DELETED: dict = {}
 
 
 def get_world(request: Request) -> World:
@@ -24,6 +29,18 @@ def get_world(request: Request) -> World:
 
 
 WorldDep = Annotated[World, Depends(get_world)]
+
+
+def referenced(params: Params, name: str, find: Callable[[str], dict]) -> dict:
+    """The object a required id parameter (``idBoard``, ``idCard``…) names, found by
+    ``find``; 400 ``invalid value for <name>`` when it is absent, malformed or unknown."""
+    value = params.raw(name)
+    if value is None or value == "":
+        raise invalid_value(name)
+    try:
+        return find(str(value))
+    except TrelloHTTPError:
+        raise invalid_value(name) from None
 
 
 def answer(body: Any) -> TrelloJSON:
@@ -43,10 +60,11 @@ def fields_of(
 
 
 def value_answer(obj: dict, field: str) -> TrelloJSON | None:
-    """``{"_value": …}`` for ``GET /…/{id}/{field}``; None when there is no such field."""
+    """``GET /…/{id}/{field}``: the object cut to that field (as ``fields=<field>`` would
+    answer, the shape the OpenAPI gives); None when there is no such field."""
     if field not in obj:
         return None
-    return answer({"_value": obj[field]})
+    return answer({"id": obj["id"], field: obj[field]})
 
 
 def board_answer(world: World, board: dict, params: Params) -> TrelloJSON:
@@ -54,6 +72,11 @@ def board_answer(world: World, board: dict, params: Params) -> TrelloJSON:
     return answer(
         fields_of(world.board_json(board), params, all_fields=BOARD_FIELDS, default=BOARD_DEFAULT)
     )
+
+
+def card_body(world: World, card: dict, params: Params) -> dict:
+    """A card as ``GET /cards/{id}`` answers it, with the client's ``fields``."""
+    return fields_of(world.card_json(card), params, all_fields=CARD_FIELDS, default=CARD_DEFAULT)
 
 
 def list_answer(world: World, lst: dict, params: Params) -> TrelloJSON:

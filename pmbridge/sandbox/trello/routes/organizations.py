@@ -11,7 +11,7 @@ from pmbridge.sandbox.trello.answers import TrelloJSON, invalid_value, not_found
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.params import ParamsDep
 from pmbridge.sandbox.trello.routes.actions import feed_answer
-from pmbridge.sandbox.trello.routes.common import WorldDep, answer, fields_of, value_answer
+from pmbridge.sandbox.trello.routes.common import DELETED, WorldDep, answer, fields_of, value_answer
 
 router = APIRouter(tags=["organizations"])
 
@@ -74,7 +74,7 @@ async def update_organization(
 async def delete_organization(id_org: str, auth: AuthDep, world: WorldDep) -> TrelloJSON:
     org = world.find_organization(id_org)
     organizations.delete_organization(world, auth.member, org)
-    return answer({"_value": None})
+    return answer(DELETED)
 
 
 @router.get("/organizations/{id_org}/boards")
