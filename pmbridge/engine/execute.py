@@ -1,10 +1,11 @@
 """Carrying out a flow's plan: the writes, the journal, repair and dead letters.
 
 Steps (one per record) run on a fixed pool of workers; each step's actions run in order,
-and a failure stops only its own step: it goes to the dead-letter list (or waits for the
-next cycle) and the flow goes on. A system that refuses our credentials, keeps answering
-429 or cannot be reached at all stops the cycle. Deletions run after every step, so the
-circuit breaker has counted them all first.
+and a failure stops only its own step: it goes to the dead-letter list, which every cycle
+retries, and the flow goes on — also when a call used up its retries (a 5xx, a lost
+connection, 429s). Only a system that refuses our credentials, or that fails
+``UNREACHABLE_AFTER`` steps in a row without answering one, stops the cycle. Deletions run
+after every step, so the circuit breaker has counted them all first.
 
 Where a write's answer changes what should be written — a Custompms version that moved
 on (``StaleVersionError``), a record restored before its merge — the executor reads again
@@ -56,8 +57,10 @@ from pmbridge.records import Record, Side, other_side
 from pmbridge.store import Conflict as ConflictRow
 from pmbridge.store import Intent, Link
 
-FATAL = (AuthenticationError, RateLimitedError)
 STALE_RETRIES = 3
+# A system whose calls fail for this many steps in a row, with no step succeeding in
+# between, answers nothing at all: the cycle stops instead of dead-lettering every record.
+UNREACHABLE_AFTER = 3
 
 
 class Executor:
@@ -65,6 +68,7 @@ class Executor:
 
     def __init__(self, cycle: CycleContext):
         self.cycle = cycle
+        self._strikes: dict[str, int] = {}
 
     async def run_flow(self, ctx: FlowContext, plan: FlowPlan) -> None:
         """Every step of ``plan`` on a pool of workers, then its deletions."""
@@ -107,20 +111,28 @@ class Executor:
                     cycle.clear_letter(flow, target, source_id, op)
                     cycle.clear_letter(flow, source, source_id, op)
                 self._complete_settled_intents(ctx, step)
+            self._strikes.clear()
         except Unmapped as err:
             await self.do(ctx, _unmapped(flow, target, source_id, err))
-        except FATAL:
+        except AuthenticationError:
             raise
-        except UnavailableError as err:
-            if not err.maybe_applied:
-                raise
-            cycle.report.add(flow, DIRECTION[target], "errors")
-            cycle.report.problem(f"{flow} {source} {source_id}: {err}")
-        except (InvalidValueError, NotFoundError, StaleVersionError, RemoteSystemError) as err:
+        except (UnavailableError, RateLimitedError) as err:
+            self._strike(err)
             system: Side = "trello" if err.system == "trello" else "custompms"
+            cycle.report.add(flow, DIRECTION[system], "errors")
+            cycle.report.problem(f"{flow} {source} {source_id}: {err}; retried next cycle")
+            cycle.dead_letter(flow, target, source_id, OP_SYNC, str(err))
+        except (InvalidValueError, NotFoundError, StaleVersionError, RemoteSystemError) as err:
+            system = "trello" if err.system == "trello" else "custompms"
             cycle.report.add(flow, DIRECTION[system], "errors")
             cycle.report.problem(f"{flow} {source} {source_id}: {err}")
             cycle.dead_letter(flow, target, source_id, OP_SYNC, str(err))
+
+    def _strike(self, err: UnavailableError | RateLimitedError) -> None:
+        """Count a step its system failed; re-raise when the system answers nothing at all."""
+        self._strikes[err.system] = self._strikes.get(err.system, 0) + 1
+        if self._strikes[err.system] >= UNREACHABLE_AFTER:
+            raise err
 
     async def do(self, ctx: FlowContext, action: Action) -> None:
         """Carry out one action."""
@@ -409,11 +421,12 @@ class Executor:
                 cycle.index.put(replace(link, base=link_base(new, deleted=action.deleted_on)))
             cycle.report.add(flow.name, DIRECTION[target], "deleted")
             cycle.clear_letter(flow.name, target, _source_id(action), OP_HELD_DELETE)
-        except FATAL:
+            self._strikes.clear()
+        except AuthenticationError:
             raise
         except RemoteSystemError as err:
-            if isinstance(err, UnavailableError) and not err.maybe_applied:
-                raise
+            if isinstance(err, UnavailableError | RateLimitedError):
+                self._strike(err)
             cycle.report.add(flow.name, DIRECTION[target], "errors")
             cycle.report.problem(f"{action.describe()}: {err}")
             cycle.dead_letter(flow.name, target, _source_id(action), OP_SYNC, str(err))

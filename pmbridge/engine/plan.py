@@ -259,6 +259,8 @@ def plan_merge(
         trello_times=t_view.times if t_view else None,
     )
     new_base = Base(dict(merged.base.custompms), dict(merged.base.trello))
+    set_aside = _set_aside_unmappable(ctx, link, base, new_base, merged.to_custompms, "custompms")
+    set_aside += _set_aside_unmappable(ctx, link, base, new_base, merged.to_trello, "trello")
     version = c.version if c is not None and c.version else link.custompms_version
     old_marks = {k: v for k, v in (link.base or {}).items() if k == "deleted"}
     kept = {k: v for k, v in marks.items() if k == "deleted"}
@@ -291,7 +293,33 @@ def plan_merge(
         if note.winner is None and (link.custompms_id, note.key) in ctx.held:
             continue
         actions.append(Conflict(ctx.flow.name, link, note))
-    return actions
+    return actions + set_aside
+
+
+def _set_aside_unmappable(
+    ctx: FlowContext,
+    link: Link,
+    base: Base,
+    new_base: Base,
+    writes: dict[str, Any],
+    target: Side,
+) -> list[Action]:
+    """Take out of ``writes`` each value ``target`` has no counterpart for (a status no list
+    is mapped to): that property alone is set aside, with what to fix, and keeps its old
+    base so it is tried again; the pair's other properties are written."""
+    set_aside: list[Action] = []
+    for key in list(writes):
+        try:
+            ctx.mapping.write_fields(target, {key: writes[key]}, custompms_id=link.custompms_id)
+        except Unmapped as err:
+            if err.waiting:
+                continue  # a reference to a parent not linked yet: the executor waits
+            del writes[key]
+            new_base.custompms[key] = base.custompms.get(key)
+            new_base.trello[key] = base.trello.get(key)
+            source_id = link.custompms_id if target == "trello" else link.trello_id
+            set_aside.append(SetAside(ctx.flow.name, target, source_id, f"{key}: {err}"))
+    return set_aside
 
 
 def _plan_deleted(

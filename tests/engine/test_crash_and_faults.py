@@ -9,6 +9,9 @@ import sys
 import time
 from collections import Counter
 
+import pytest
+
+from pmbridge.errors import CycleStopped
 from tests.fixtures.bridge import Bridge, on_both_stores, seed
 
 
@@ -137,3 +140,36 @@ def test_faults_at_both_sandboxes_during_a_cycle_of_200_tasks(bridge: Bridge):
     bridge.reset_counts()
     bridge.sync()
     assert bridge.counts()["trello"]["writes"] == bridge.counts()["custompms"]["writes"] == 0
+
+
+def test_a_call_out_of_retries_waits_for_the_next_cycle_and_only_a_dead_system_stops_it(
+    bridge: Bridge,
+):
+    data = seed(bridge.pms, tasks=4, comments=False)
+    bridge.sync()
+    cards = {c["name"]: c["id"] for c in bridge.trello.cards(bridge.only_board()["id"])}
+    for task in data["tasks"]:
+        bridge.pms.update("tasks", task["id"], title=task["title"] + " (renamed)")
+    control = bridge.trello_app.state.control
+
+    # Trello refuses every card write: it answers nothing useful, so the cycle stops.
+    control.set_faults(error_rate=1.0, methods=["PUT"], path_prefix="/1/cards/")
+    with pytest.raises(CycleStopped):
+        bridge.sync()
+
+    # Only Task 1's card fails: it waits for the next cycle, the others go through.
+    control.set_faults(error_rate=1.0, methods=["PUT"], path_prefix=f"/1/cards/{cards['Task 1']}")
+    report = bridge.sync()
+    assert report.errors == 1 and report.count("updated", "tasks") == 3
+    names = {c["id"]: c["name"] for c in bridge.trello.cards(bridge.only_board()["id"])}
+    assert names[cards["Task 0"]] == "Task 0 (renamed)"
+    assert names[cards["Task 1"]] == "Task 1"
+    with bridge.store() as store:
+        assert [d.record_id for d in store.dead_letters("tasks")] == [data["tasks"][1]["id"]]
+
+    control.clear_faults()
+    bridge.sync()
+    names = {c["id"]: c["name"] for c in bridge.trello.cards(bridge.only_board()["id"])}
+    assert sorted(names.values()) == sorted(t["title"] + " (renamed)" for t in data["tasks"])
+    with bridge.store() as store:
+        assert store.dead_letters() == []

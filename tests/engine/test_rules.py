@@ -1,0 +1,82 @@
+"""Rules of the engine, on the in-memory systems (no network): fast, and exact about what
+was written where."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from pmbridge.engine.report import CycleReport
+from pmbridge.engine.run import Engine, SyncOptions
+from pmbridge.flows import load_flows
+from pmbridge.store import Store, open_store
+from pmbridge.systems.memory import MemoryCustompms, MemoryTrello
+
+
+@dataclass
+class Pair:
+    pms: MemoryCustompms
+    trello: MemoryTrello
+    store: Store
+    engine: Engine
+
+    def sync(self, **options: object) -> CycleReport:
+        return asyncio.run(self.engine.run(SyncOptions(**options)))  # type: ignore[arg-type]
+
+    def card_of(self, task_id: str) -> dict:
+        [link] = [k for k in self.store.links("tasks") if k.custompms_id == task_id]
+        return dict(self.trello.records["card"][link.trello_id].fields)
+
+
+@pytest.fixture
+def pair() -> Iterator[Pair]:
+    pms, trello = MemoryCustompms(), MemoryTrello()
+    store = open_store("sqlite://")
+    yield Pair(pms, trello, store, Engine(load_flows(None), store, pms, trello))
+    store.close()
+
+
+def one_task(pair: Pair) -> str:
+    customer = pair.pms.add("customer", name="Acme", description="", website=None)
+    project = pair.pms.add(
+        "project", customer_id=customer.id, name="Site", description="", archived=False
+    )
+    task = pair.pms.add(
+        "task",
+        project_id=project.id,
+        title="Draft",
+        description="",
+        status="todo",
+        completed=False,
+        archived=False,
+    )
+    pair.sync()
+    return task.id
+
+
+def test_an_unmappable_value_is_set_aside_alone_and_the_other_edits_sync(pair: Pair):
+    task_id = one_task(pair)
+    pair.pms.edit("task", task_id, title="Final", status="bogus")
+
+    report = pair.sync()
+
+    card = pair.card_of(task_id)
+    assert (card["name"], card["list"]) == ("Final", "To Do")
+    [letter] = pair.store.dead_letters("tasks")
+    assert letter.record_id == task_id and letter.side == "trello"
+    assert "status 'bogus' has no Trello list" in letter.error and "values" in letter.error
+    assert report.errors == 1
+
+    # Still set aside while it stays wrong; synced once fixed, and the letter goes.
+    assert pair.sync().errors == 1
+    pair.pms.edit("task", task_id, status="done")
+    assert pair.sync().errors == 0
+    assert pair.card_of(task_id)["list"] == "Done"
+    assert pair.store.dead_letters() == []
+    pair.trello.writes.clear()
+    pair.pms.writes.clear()
+    pair.sync()
+    assert not pair.trello.writes and not pair.pms.writes
