@@ -8,7 +8,7 @@ and executing steps; nothing of a cycle is kept on the ``Engine`` itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pmbridge.engine.report import CycleReport, Direction
@@ -25,6 +25,32 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
+class Targets:
+    """What a hint-targeted cycle reads (``pmbridge serve`` after a webhook delivery): per
+    side, the kinds whose feeds to read, and the containers to read them in (Trello boards);
+    a side with no kinds named is not read at all. The periodic cycle reads everything, so a
+    missed delivery is only late, never lost.
+
+    :param kinds: side → kinds to read
+    :param containers: side → the only containers to read in (absent: all of them)
+    """
+
+    kinds: Mapping[Side, frozenset[str]]
+    containers: Mapping[Side, frozenset[str]] = field(default_factory=dict)
+
+    def reads(self, side: Side, kind: str) -> bool:
+        return kind in self.kinds.get(side, frozenset())
+
+    def describe(self) -> str:
+        parts = []
+        for side, kinds in self.kinds.items():
+            where = self.containers.get(side)
+            inside = f" in {len(where)} container(s)" if where else ""
+            parts.append(f"{side} {', '.join(sorted(kinds))}{inside}")
+        return "; ".join(parts) or "nothing"
+
+
+@dataclass(frozen=True)
 class SyncOptions:
     """How to run a cycle.
 
@@ -36,6 +62,7 @@ class SyncOptions:
     :param delete_share: the breaker trips above this share of a flow's links …
     :param delete_min: … and above this many deletions
     :param concurrency: records processed at once per flow
+    :param targets: read only these feeds (a hint-targeted cycle); None: everything
     """
 
     full: bool = False
@@ -46,6 +73,7 @@ class SyncOptions:
     delete_share: float = 0.10
     delete_min: int = 5
     concurrency: int = 8
+    targets: Targets | None = None
 
 
 @dataclass

@@ -19,6 +19,7 @@ What to scope a read by, and how to page it, is each system's business (``System
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pmbridge.engine.context import OP_HELD_DELETE, OP_SYNC, OP_WAIT, CycleContext
@@ -40,7 +41,8 @@ async def gather(cycle: CycleContext, flow: Flow, mapping: FlowMapping) -> list[
             _place(cycle, flow, mapping, items, side, record)
     for side in SIDES:
         await _verify_absent(cycle, flow, side, feeds[side], items)
-    await _add_leftovers(cycle, flow, mapping, items)
+    if cycle.options.targets is None:  # a targeted cycle leaves them to the periodic one
+        await _add_leftovers(cycle, flow, mapping, items)
     await _match_new(cycle, flow, mapping, items)
     await _read_whole(cycle, items)
     await _drop_orphans(cycle, flow, mapping, items)
@@ -104,12 +106,22 @@ def _id(link: Any, side: Side) -> str:
 
 
 async def read(cycle: CycleContext, side: Side, kind: str) -> Feed:
-    """Everything ``side`` reports changed in ``kind`` this cycle (read once, shared)."""
+    """Everything ``side`` reports changed in ``kind`` this cycle (read once, shared). In a
+    targeted cycle, a feed not targeted is not read: it answers nothing, moves no cursor and
+    lets nothing be inferred."""
     key = (side, kind)
     if key in cycle.reads:
         return cycle.reads[key]
+    targets = cycle.options.targets
+    if targets is not None and not targets.reads(side, kind):
+        cycle.reads[key] = Feed([], None, complete=False)
+        return cycle.reads[key]
+    scope = scope_of(cycle, side, kind)
+    if targets is not None and side in targets.containers:
+        wanted = targets.containers[side]
+        scope = replace(scope, containers=tuple(c for c in scope.containers if c in wanted))
     stored = cycle.store.get_cursor(side, kind)
-    feed = await cycle.systems[side].read(kind, stored, scope_of(cycle, side, kind))
+    feed = await cycle.systems[side].read(kind, stored, scope)
     cycle.reads[key] = feed
     cycle.cursors[key] = feed.cursor
     _set_aside(cycle, side, kind, feed.rejected)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pmbridge.engine.context import CycleContext, Progress, SyncOptions
+from pmbridge.engine.context import CycleContext, Progress, SyncOptions, Targets
 from pmbridge.engine.execute import Executor
 from pmbridge.engine.gather import gather
 from pmbridge.engine.plan import Breaker, FlowContext, FlowPlan, plan_flow
@@ -39,7 +39,7 @@ from pmbridge.records import SIDES, Side
 from pmbridge.store import Store
 from pmbridge.systems.base import System
 
-__all__ = ["CycleStopped", "Engine", "Progress", "SyncOptions"]
+__all__ = ["CycleStopped", "Engine", "Progress", "SyncOptions", "Targets"]
 
 
 class Engine:
@@ -108,6 +108,10 @@ class Engine:
             for system in self.systems.values():
                 await system.begin_cycle()
             for flow in selected:
+                if options.targets is not None and not any(
+                    options.targets.reads(side, getattr(flow, side)) for side in SIDES
+                ):
+                    continue  # a targeted cycle: nothing of this flow was hinted
                 plans.append(await self._sync_flow(cycle, flow))
                 self._commit_cursors(cycle, flow, selected)
         except (AuthenticationError, RateLimitedError, UnavailableError) as err:

@@ -106,11 +106,15 @@ class Hint:
     :param source: "trello" or "custompms"
     :param what: what changed, for the log (an action type, a resource)
     :param full: the change is one an incremental cycle cannot see
+    :param board: the Trello board the change is on, when the delivery says
+    :param resource: the Custompms resource that changed ("tasks"…)
     """
 
     source: str
     what: str
     full: bool = False
+    board: str | None = None
+    resource: str | None = None
 
 
 class _TrelloAction(BaseModel):
@@ -119,9 +123,24 @@ class _TrelloAction(BaseModel):
     type: str
 
 
+class _TrelloModel(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str | None = None
+
+
 class _TrelloDelivery(BaseModel):
     model_config = ConfigDict(extra="allow")
     action: _TrelloAction
+    model: _TrelloModel | None = None
+
+    @property
+    def board(self) -> str | None:
+        """The board the action is on: the action's ``data.board``, else the webhook's model."""
+        data = getattr(self.action, "data", None)
+        board = data.get("board") if isinstance(data, dict) else None
+        if isinstance(board, dict) and isinstance(board.get("id"), str):
+            return str(board["id"])
+        return self.model.id if self.model is not None else None
 
 
 class _Notification(BaseModel):
@@ -172,7 +191,8 @@ def create_receiver(
             kind = delivery.action.type
             action = delivery.action.id
             if action is None or seen.first_time(("trello", action)):
-                on_hint(Hint("trello", kind, full=kind in FEEDLESS_ACTIONS))
+                full = kind in FEEDLESS_ACTIONS
+                on_hint(Hint("trello", kind, full=full, board=delivery.board))
             return Response(status_code=200)
 
     if custompms_secret:
@@ -191,7 +211,7 @@ def create_receiver(
                 return _refuse(400, "not a Custompms notification ({resource, id, version})")
             event = ("custompms", note.resource, str(note.id), note.version, note.deleted)
             if note.version is None or seen.first_time(event):
-                on_hint(Hint("custompms", note.resource))
+                on_hint(Hint("custompms", note.resource, resource=note.resource))
             return Response(status_code=204)
 
     return app

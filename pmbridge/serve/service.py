@@ -36,6 +36,7 @@ from pmbridge.serve.hooks import (
     remove_leftovers,
 )
 from pmbridge.serve.receiver import CUSTOMPMS_PATH, TRELLO_PATH, Hint, create_receiver
+from pmbridge.serve.targets import PendingTargets
 from pmbridge.serve.ui import mount_on_service
 from pmbridge.store import RUN_LEASE_S, LeaseHeldError
 from pmbridge.store.guard import guard_cycle
@@ -94,6 +95,8 @@ class Service:
     :param trello_limits: the Trello rate budget of the engine this service opens
     :param http: listen even without ``public_url``, for the dashboard, ``/healthz``,
         ``/readyz`` and ``/metrics`` (always served when listening)
+    :param targeted: a cycle prompted by deliveries reads only the boards and resources they
+        name (``pmbridge.serve.targets``); False: every feed, as the periodic cycle
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class Service:
         runtime: Runtime | None = None,
         trello_limits: TrelloLimits | None = None,
         http: bool = False,
+        targeted: bool = True,
     ):
         self.settings = settings
         self.public_url = public_url_of(public_url) if public_url is not None else None
@@ -119,6 +123,8 @@ class Service:
             raise ConfigError("the interval and backoff must be positive, once-per not negative")
         self.listen = listen
         self.http = http
+        self.targeted = targeted
+        self._pending_targets = PendingTargets()
         self.status = ServeStatus(self.interval_s)
         self.once_per_s = once_per_s
         self.backoff_s = backoff_s
@@ -284,6 +290,7 @@ class Service:
         self.status.hint_received(hint.source, hint.what)
         self._pending_count += 1
         self._pending_full = self._pending_full or hint.full
+        self._pending_targets.add(hint)
         if self._pending_since is None:
             self._pending_since = asyncio.get_running_loop().time()
             self._wake.set()
@@ -352,9 +359,12 @@ class Service:
     async def _cycle(self, trigger: str) -> None:
         assert self.runtime is not None
         hints, full = self._pending_count, self._pending_full
+        targets = self._pending_targets.targets() if trigger == "hints" and self.targeted else None
         # Hints from now on may have come after this cycle read the feeds: they make another.
         self._pending_since, self._pending_count, self._pending_full = None, 0, False
+        self._pending_targets.clear()
         options = SyncOptions(
+            targets=targets,
             full=full,
             full_every=self.settings.full_every,
             delete_share=self.settings.allow_delete_share,

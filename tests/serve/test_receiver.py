@@ -85,7 +85,7 @@ async def test_trello_head_check_and_a_signed_delivery_make_a_hint(receiver):
         headers={"X-Trello-Webhook": webhooks.sign(APP_SECRET, body, CALLBACK)},
     )
     assert answer.status_code == 200
-    assert hints == [Hint("trello", "updateCard", full=False)]
+    assert hints == [Hint("trello", "updateCard", full=False, board="b" * 24)]
 
 
 async def test_a_comment_edit_asks_for_a_full_cycle(receiver):
@@ -133,7 +133,7 @@ async def test_custompms_notifications_verify_or_are_refused(receiver):
         headers={"X-Custompms-Signature": notify.sign(PMS_SECRET, body)},
     )
     assert good.status_code == 204
-    assert hints == [Hint("custompms", "tasks")]
+    assert hints == [Hint("custompms", "tasks", resource="tasks")]
 
 
 async def test_signed_bodies_that_are_not_deliveries_and_huge_bodies_are_refused(receiver):

@@ -211,7 +211,10 @@ class TrelloSystem:
             records = await self._comment_records(fresh, listed)
         return Feed(
             records,
-            cursor=cursors.dump(next_positions),
+            # Boards this read did not cover (a targeted read) keep their positions.
+            cursor=cursors.dump(
+                {**{b: p for b, p in positions.items() if b not in boards}, **next_positions}
+            ),
             complete=complete,
             listed=frozenset(listed) if listed else None,
         )
