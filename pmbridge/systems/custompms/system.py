@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pmbridge.errors import InvalidValueError, NotFoundError
+from pmbridge.errors import GoneError, InvalidValueError, NotFoundError
 from pmbridge.records import Record
 from pmbridge.systems.base import Feed, Scope
 from pmbridge.systems.custompms.client import CustompmsClient
-from pmbridge.systems.custompms.problems import GoneError
 from pmbridge.systems.custompms.values import resource_of, to_record, to_wire
 
 

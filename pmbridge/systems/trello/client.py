@@ -7,7 +7,7 @@ one wrapper (``request``) that:
   header only, so the key and token never appear in a URL, a log line or an error;
 - waits for a slot of the client's rate budget (``TrelloLimiter``);
 - retries 429s, 5xx answers and connection failures with exponential backoff and jitter,
-  honouring ``Retry-After`` (``RetryPolicy``); other 4xx are final;
+  honouring ``Retry-After`` (``pmbridge.systems.http``); other 4xx are final;
 - never repeats a POST whose answer was lost after it was sent: that raises
   ``UnavailableError(maybe_applied=True)``, because the object may have been created;
 - turns failures into ``pmbridge.errors`` types (``failures.py``).
@@ -28,9 +28,9 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from pmbridge.errors import ConfigError, RemoteSystemError
+from pmbridge.systems.http import Retryable, RetryPolicy, parse_retry_after, send_with_retries
 from pmbridge.systems.trello import failures
 from pmbridge.systems.trello.limiter import TrelloLimiter, TrelloLimits
-from pmbridge.systems.trello.retry import Retryable, RetryPolicy, parse_retry_after, retrying
 from pmbridge.systems.trello.values import encode_params
 
 logger = logging.getLogger("pmbridge.systems.trello")
@@ -139,14 +139,11 @@ class TrelloClient:
         method = method.upper()
         encoded = encode_params(dict(params)) if params else None
         name = f"{method} {path}"
-        try:
-            async for attempt in retrying(self.retry):
-                with attempt:
-                    number = attempt.retry_state.attempt_number
-                    return await self._attempt(method, path, encoded, name, number)
-        except Retryable as failure:
-            raise failure.error from None
-        raise AssertionError("unreachable: the retry loop returns or raises")
+
+        async def attempt(number: int) -> Any:
+            return await self._attempt(method, path, encoded, name, number)
+
+        return await send_with_retries(self.retry, attempt, log=logger, what=f"Trello {name}")
 
     async def _attempt(
         self, method: str, path: str, params: dict[str, str] | None, name: str, number: int
@@ -160,17 +157,15 @@ class TrelloClient:
                 )
             except httpx.TransportError as err:
                 reason = failures.transport_reason(err, self._secrets)
-                logger.info("Trello %s failed (%s), attempt %d", name, reason, number)
                 if method == "POST" and not isinstance(err, _NOT_SENT):
                     raise failures.unreachable(reason, name, maybe_applied=True) from None
-                raise Retryable(failures.unreachable(reason, name)) from None
+                raise Retryable(failures.unreachable(reason, name), reason=reason) from None
         status = response.status_code
         logger.debug("Trello %s -> %d (attempt %d)", name, status, number)
         if status < 400:
             return _json(response, name)
         message = failures.body_message(response.text, self._secrets)
         if status == 429 or status >= 500:
-            logger.info("Trello %s answered %d, attempt %d", name, status, number)
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             attempts = self.retry.attempts
             error: RemoteSystemError = (
@@ -178,7 +173,7 @@ class TrelloClient:
                 if status == 429
                 else failures.server_failed(status, message, name, attempts)
             )
-            raise Retryable(error, retry_after)
+            raise Retryable(error, retry_after, reason=f"answered {status}")
         raise failures.refusal(status, message, name)
 
     async def _get(self, path: str, **params: Any) -> Any:
