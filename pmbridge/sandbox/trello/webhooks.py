@@ -20,9 +20,10 @@ JSON body and nothing is created.
 
 Delivery: every action the world records goes, as ``{"action", "model", "webhook"}``, to each
 active webhook whose ``idModel`` the action involves, POSTed with ``X-Trello-Webhook`` =
-base64(HMAC-SHA1(app secret, raw body + callbackURL)) — see ``sign`` and ``verify``. Each
-webhook has its own queue and worker task on the server's loop, so deliveries never block an
-API request and reach a receiver in the order the actions happened. A non-2xx answer, a
+base64(HMAC-SHA1(app secret, raw body + callbackURL)) — ``sign`` and ``verify``, from
+``pmbridge.signatures``. Each webhook has its own queue and worker task on the server's
+loop, so deliveries never block an API request and reach a receiver in the order the
+actions happened. A non-2xx answer, a
 timeout or a refused connection is retried after each of ``retry_delays_s`` (Trello: 3
 retries; its timings are unpublished). Each failed POST adds one to ``consecutiveFailures``
 (and sets ``firstConsecutiveFailDate`` on the first); a 2xx resets both. A 410 answer deletes
@@ -35,10 +36,8 @@ are not part of the saved sandbox state.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import copy
-import hashlib
 import hmac
 import logging
 import threading
@@ -62,6 +61,9 @@ from pmbridge.sandbox.trello.auth import AuthContext, AuthDep
 from pmbridge.sandbox.trello.ids import format_timestamp, is_object_id
 from pmbridge.sandbox.trello.params import MAX_TEXT, Params, ParamsDep
 from pmbridge.sandbox.trello.world import World
+from pmbridge.signatures import TRELLO_SIGNATURE_HEADER as SIGNATURE_HEADER
+from pmbridge.signatures import trello_signature as sign
+from pmbridge.signatures import verify_trello_signature as verify
 
 __all__ = [
     "Webhook",
@@ -77,7 +79,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Trello-Webhook"
 DUPLICATE = "A webhook with that callback, model, and token already exists"
 WRONG_TOKEN = "unauthorized token"
 FIELDS = (
@@ -103,17 +104,6 @@ class WebhookConfig(BaseModel):
     )
     delivery_timeout_s: float = Field(30.0, gt=0, description="Trello waits 30 s for a reply")
     check_timeout_s: float = Field(5.0, gt=0, description="timeout of the HEAD check on create")
-
-
-def sign(secret: str, body: bytes, callback_url: str) -> str:
-    """The ``X-Trello-Webhook`` value: base64(HMAC-SHA1(secret, body + callbackURL))."""
-    digest = hmac.new(secret.encode(), body + callback_url.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def verify(secret: str, body: bytes, callback_url: str, signature: str) -> bool:
-    """Whether ``signature`` signs the raw ``body`` for ``callback_url`` (constant time)."""
-    return hmac.compare_digest(sign(secret, body, callback_url).encode(), signature.encode())
 
 
 @dataclass
