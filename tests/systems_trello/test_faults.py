@@ -16,7 +16,7 @@ from pmbridge.errors import (
     UnavailableError,
 )
 from pmbridge.sandbox.server import free_port
-from pmbridge.systems.trello import RetryPolicy, TrelloClient, TrelloSystem
+from pmbridge.systems.trello import RetryPolicy, TrelloClient, TrelloSystem, batch_url
 from tests.systems_trello.conftest import FAST_RETRY, NO_LIMITS, Sandbox
 
 
@@ -200,3 +200,18 @@ async def test_an_unreachable_trello_is_unavailable_not_maybe_applied(
             assert down.value.maybe_applied is False  # a refused connection sent nothing
             assert "Could not reach Trello" in str(down.value)
     assert len(attempts) == 4  # connect errors are retried for GET and POST alike
+
+
+async def test_a_failing_batch_group_raises_its_own_typed_error(
+    api_root: str, trello_auth: dict[str, str], workspace: dict[str, Any], sandbox: Sandbox
+) -> None:
+    policy = RetryPolicy(attempts=2, initial_wait=0.005, jitter=0.0)
+    urls = [batch_url(f"/organizations/{workspace['id']}")] * 13  # two /batch calls
+    sandbox.faults(error_rate=1.0, error_status=502, path_prefix="/1/batch")
+    async with TrelloClient(
+        api_root, trello_auth["key"], trello_auth["token"], retry=policy, limits=NO_LIMITS
+    ) as trello:
+        with pytest.raises(UnavailableError) as down:  # not an ExceptionGroup
+            await trello.batch(urls)
+    assert down.value.status == 502
+    assert "Trello answered 502 to GET /batch 2 times" in str(down.value)

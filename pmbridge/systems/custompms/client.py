@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -124,17 +124,6 @@ class CustompmsClient:
         if not isinstance(items, list) or not isinstance(next_since, str):
             raise self._malformed("GET", f"/{resource}", "a feed page")
         return FeedPage(items=items, next_since=next_since, has_more=bool(has_more))
-
-    async def iter_feed(
-        self, resource: str, since: str | None = None, limit: int = 100
-    ) -> AsyncIterator[FeedPage]:
-        """Every page of the feed after ``since``, until ``has_more`` is false."""
-        while True:
-            page = await self.feed(resource, since, limit)
-            yield page
-            if not page.has_more:
-                return
-            since = page.next_since
 
     async def get(self, resource: str, id: str) -> dict[str, Any]:
         """One live record. ``NotFoundError`` when unknown, ``GoneError`` when deleted."""

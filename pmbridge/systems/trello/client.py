@@ -216,11 +216,6 @@ class TrelloClient:
     async def delete_organization(self, id: str) -> None:
         await self._delete(f"/organizations/{segment(id)}")
 
-    async def get_organization_boards(
-        self, id: str, *, filter: str = "all", fields: str | None = None
-    ) -> list[dict[str, Any]]:
-        return await self._get(f"/organizations/{segment(id)}/boards", filter=filter, fields=fields)
-
     # -- boards ----------------------------------------------------------------------------
 
     async def create_board(self, name: str, **params: Any) -> dict[str, Any]:
@@ -302,9 +297,6 @@ class TrelloClient:
             params["pos"] = pos
         return await self._post("/lists", **params)
 
-    async def get_list(self, id: str, *, fields: str | None = None) -> dict[str, Any]:
-        return await self._get(f"/lists/{segment(id)}", fields=fields)
-
     async def update_list(self, id: str, **params: Any) -> dict[str, Any]:
         """``PUT /lists/{id}``; params: ``name``, ``closed``, ``idBoard``, ``pos``."""
         return await self._put(f"/lists/{segment(id)}", **params)
@@ -326,10 +318,6 @@ class TrelloClient:
 
     async def delete_card(self, id: str) -> None:
         await self._delete(f"/cards/{segment(id)}")
-
-    async def get_card_actions(self, id: str, *, filter: str | None = None) -> list[dict[str, Any]]:
-        """A card's actions (Trello's default filter: comments and list moves)."""
-        return await self._get(f"/cards/{segment(id)}/actions", filter=filter)
 
     # -- comments and actions --------------------------------------------------------------
 
@@ -354,8 +342,13 @@ class TrelloClient:
         Build each route with ``batch_url``.
         """
         groups = [list(urls[i : i + BATCH_SIZE]) for i in range(0, len(urls), BATCH_SIZE)]
-        answers = await asyncio.gather(*(self._batch_group(group) for group in groups))
-        return [item for answer in answers for item in answer]
+        try:
+            async with asyncio.TaskGroup() as calls:
+                answers = [calls.create_task(self._batch_group(group)) for group in groups]
+        except ExceptionGroup as failed:
+            # The first failure stopped the others; it is the one to report, as its own type.
+            raise failed.exceptions[0] from None
+        return [item for answer in answers for item in answer.result()]
 
     async def _batch_group(self, urls: list[str]) -> list[BatchItem]:
         answer = await self._get("/batch", urls=",".join(urls))
@@ -394,14 +387,6 @@ class TrelloClient:
         if active is not None:
             params["active"] = active
         return await self._post("/webhooks/", **params)
-
-    async def get_webhook(self, id: str) -> dict[str, Any]:
-        return await self._get(f"/webhooks/{segment(id)}")
-
-    async def update_webhook(self, id: str, **params: Any) -> dict[str, Any]:
-        """``PUT /webhooks/{id}``; params: ``description``, ``callbackURL``, ``idModel``,
-        ``active``."""
-        return await self._put(f"/webhooks/{segment(id)}", **params)
 
     async def delete_webhook(self, id: str) -> None:
         await self._delete(f"/webhooks/{segment(id)}")
