@@ -5,7 +5,8 @@ one wrapper (``request``) that:
 
 - authenticates with the ``Authorization: OAuth oauth_consumer_key="…", oauth_token="…"``
   header only, so the key and token never appear in a URL, a log line or an error;
-- waits for a slot of the client's rate budget (``TrelloLimiter``);
+- waits for a slot of the client's rate budget (``TrelloLimiter``), which follows the
+  ``x-rate-limit-*`` counts Trello's answers report;
 - retries 429s, 5xx answers and connection failures with exponential backoff and jitter,
   honouring ``Retry-After`` (``pmbridge.systems.http``); other 4xx are final;
 - never repeats a POST whose answer was lost after it was sent: that raises
@@ -150,7 +151,7 @@ class TrelloClient:
     ) -> Any:
         query = params if method in ("GET", "DELETE") else None
         form = params if method in ("POST", "PUT") else None
-        async with self.limiter.slot(path):
+        async with self.limiter.slot(path) as ticket:
             try:
                 response = await self._http.request(
                     method, self.api_root + path, params=query, data=form, headers=self._auth
@@ -160,6 +161,7 @@ class TrelloClient:
                 if method == "POST" and not isinstance(err, _NOT_SENT):
                     raise failures.unreachable(reason, name, maybe_applied=True) from None
                 raise Retryable(failures.unreachable(reason, name), reason=reason) from None
+            self.limiter.observe(ticket, response.headers)
         status = response.status_code
         logger.debug("Trello %s -> %d (attempt %d)", name, status, number)
         if status < 400:
