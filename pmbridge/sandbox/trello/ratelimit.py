@@ -15,11 +15,11 @@ when a limit is passed:
 
 A window opens with the first request of its token (or key) and lasts ``window_s``; this
 makes "until the window ends" exact. Only admitted requests use up a budget; refused ones
-count toward escalation. Time is monotonic seconds from an injectable clock (the
-middleware's default: its event loop's clock, so a virtual-time loop gives fake time).
-Normal answers carry ``x-rate-limit-api-token-*``,
+count toward escalation. Normal answers carry ``x-rate-limit-api-token-*``,
 ``x-rate-limit-api-key-*`` (and on member routes ``x-rate-limit-member-*``) headers with
-``-interval-ms``, ``-max`` and ``-remaining``. No ``Retry-After`` is sent: Trello does not
+``-interval-ms``, ``-max`` and ``-remaining``. Time is monotonic seconds from an injectable
+clock (the middleware's default: the clock of its event loop, so a test on a virtual-time
+loop runs it on fake time). No ``Retry-After`` is sent: Trello does not
 document one, so clients must cope without it (forced 429s from ``SandboxControl`` do carry
 one). Requests without key and token pass uncounted (auth answers them 401). With
 ``config=None`` or ``enabled=False`` the middleware passes everything through untouched.
