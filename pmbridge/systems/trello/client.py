@@ -178,17 +178,20 @@ class TrelloClient:
             raise Retryable(error, retry_after, reason=f"answered {status}")
         raise failures.refusal(status, message, name)
 
-    async def _get(self, path: str, **params: Any) -> Any:
-        return await self.request("GET", path, _present(params))
+    async def _get(self, path: str, **params: Any) -> dict[str, Any]:
+        return _object(await self.request("GET", path, _present(params)), f"GET {path}")
 
-    async def _post(self, path: str, **params: Any) -> Any:
-        return await self.request("POST", path, params)
+    async def _get_list(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        return _objects(await self.request("GET", path, _present(params)), f"GET {path}")
 
-    async def _put(self, path: str, **params: Any) -> Any:
-        return await self.request("PUT", path, params)
+    async def _post(self, path: str, **params: Any) -> dict[str, Any]:
+        return _object(await self.request("POST", path, params), f"POST {path}")
 
-    async def _delete(self, path: str) -> Any:
-        return await self.request("DELETE", path)
+    async def _put(self, path: str, **params: Any) -> dict[str, Any]:
+        return _object(await self.request("PUT", path, params), f"PUT {path}")
+
+    async def _delete(self, path: str) -> None:
+        await self.request("DELETE", path)
 
     # -- members ---------------------------------------------------------------------------
 
@@ -200,7 +203,7 @@ class TrelloClient:
         self, *, fields: str | None = None, filter: str | None = None
     ) -> list[dict[str, Any]]:
         """The workspaces of the token's member (``/1/members/`` limit: call rarely)."""
-        return await self._get("/members/me/organizations", fields=fields, filter=filter)
+        return await self._get_list("/members/me/organizations", fields=fields, filter=filter)
 
     # -- organizations (workspaces) ----------------------------------------------------------
 
@@ -237,13 +240,13 @@ class TrelloClient:
     async def get_board_lists(
         self, id: str, *, filter: str = "all", fields: str | None = None
     ) -> list[dict[str, Any]]:
-        return await self._get(f"/boards/{segment(id)}/lists", filter=filter, fields=fields)
+        return await self._get_list(f"/boards/{segment(id)}/lists", filter=filter, fields=fields)
 
     async def get_board_cards(
         self, id: str, *, filter: str = "all", fields: str | None = None
     ) -> list[dict[str, Any]]:
         """The cards of a board; ``filter="all"`` includes archived ones."""
-        return await self._get(f"/boards/{segment(id)}/cards/{segment(filter)}", fields=fields)
+        return await self._get_list(f"/boards/{segment(id)}/cards/{segment(filter)}", fields=fields)
 
     async def get_board_actions(
         self,
@@ -255,7 +258,7 @@ class TrelloClient:
         limit: int = 50,
     ) -> list[dict[str, Any]]:
         """One page of a board's actions, newest first."""
-        return await self._get(
+        return await self._get_list(
             f"/boards/{segment(id)}/actions",
             since=since,
             before=before,
@@ -353,7 +356,7 @@ class TrelloClient:
         return [item for answer in answers for item in answer.result()]
 
     async def _batch_group(self, urls: list[str]) -> list[BatchItem]:
-        answer = await self._get("/batch", urls=",".join(urls))
+        answer = await self.request("GET", "/batch", {"urls": ",".join(urls)})
         if not isinstance(answer, list) or len(answer) != len(urls):
             raise failures.bad_answer(
                 "GET /batch", f"expected a list of {len(urls)} answers, got {_shape(answer)}"
@@ -417,6 +420,18 @@ def _json(response: httpx.Response, name: str) -> Any:
         return response.json()
     except ValueError:
         raise failures.bad_answer(name, "the body is not JSON") from None
+
+
+def _object(answer: Any, request: str) -> dict[str, Any]:
+    if not isinstance(answer, dict):
+        raise failures.bad_answer(request, f"expected a JSON object, got {_shape(answer)}")
+    return answer
+
+
+def _objects(answer: Any, request: str) -> list[dict[str, Any]]:
+    if not isinstance(answer, list) or not all(isinstance(item, dict) for item in answer):
+        raise failures.bad_answer(request, f"expected a list of JSON objects, got {_shape(answer)}")
+    return answer
 
 
 def _shape(value: Any) -> str:
