@@ -6,6 +6,8 @@ request. pmbridge's first sync of N tasks (each with a comment) runs with the cl
 default limits, as it would against Trello. Reported: the Trello requests, the wall time,
 the achieved request rate as a share of the per-token limit — over the whole cycle, and
 over the busiest and the median full 10-second window — and the 429 answers received.
+Target: at least 95 % of the per-token limit with no 429 (the client paces by the
+``x-rate-limit-*-remaining`` counts the sandbox reports as Trello does).
 
 The parent samples the sandbox's server-side request counter every 0.25 s while the cycle
 runs; the windows are computed from those samples.
@@ -41,7 +43,7 @@ NAME = "ceiling"
 FULL = [1_000]
 TINY = [4]
 LATENCY_MS = 50.0
-TARGET_SHARE = 0.90
+TARGET_SHARE = 0.95
 SAMPLE_S = 0.25
 
 
@@ -156,7 +158,7 @@ def show(runs: list[dict[str, Any]]) -> None:
                 "wall s",
                 "Trello requests",
                 "requests/s",
-                "share of 10/s (≥90%)",
+                "share of 10/s (≥95%)",
                 "median 10 s window",
                 "busiest 10 s window",
                 "429s (0)",

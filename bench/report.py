@@ -180,7 +180,7 @@ def ceiling(data: dict[str, Any]) -> list[str]:
         "Trello requests",
         "wall s",
         "requests / s",
-        "share of 100 / 10 s (≥ 90 %)",
+        "share of 100 / 10 s (≥ 95 %)",
         "median 10 s window",
         "busiest 10 s window",
         "429 answers (0)",

@@ -8,6 +8,7 @@
     └── RemoteSystemError         a connected system (Custompms or Trello) refused or failed
         ├── AuthenticationError   key/token missing, wrong, expired or lacking permission
         ├── NotFoundError         the object does not exist (or no longer)
+        │   └── GoneError         it existed and was deleted (a Custompms tombstone, 410)
         ├── InvalidValueError     the system rejected a value (permanent: dead-letter it)
         ├── StaleVersionError     a conditional write lost a race (re-read and merge)
         ├── RateLimitedError      the system keeps answering 429 after our retries
@@ -70,6 +71,27 @@ class AuthenticationError(RemoteSystemError):
 
 class NotFoundError(RemoteSystemError):
     """The requested object does not exist on that system."""
+
+
+class GoneError(NotFoundError):
+    """The object existed and was deleted (HTTP 410): it can be restored, not changed.
+
+    :param id: the deleted object's id, when the system named it
+    :param current_version: the version of its tombstone, when the system said
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str,
+        status: int | None = 410,
+        id: str | None = None,
+        current_version: str | None = None,
+    ):
+        self.id = id
+        self.current_version = current_version
+        super().__init__(message, system=system, status=status)
 
 
 class InvalidValueError(RemoteSystemError):

@@ -27,19 +27,16 @@ edit or deletion makes the next cycle a full one, since board feeds never show t
 from __future__ import annotations
 
 from pmbridge.serve.hooks import BoardWebhooks, CustompmsSubscription, public_url_of
-from pmbridge.serve.receiver import (
-    CUSTOMPMS_PATH,
+from pmbridge.serve.receiver import CUSTOMPMS_PATH, TRELLO_PATH, Hint, create_receiver
+from pmbridge.serve.service import DEFAULT_LISTEN, Service, summary_line
+from pmbridge.signatures import (
     CUSTOMPMS_SIGNATURE_HEADER,
-    TRELLO_PATH,
     TRELLO_SIGNATURE_HEADER,
-    Hint,
-    create_receiver,
     custompms_signature,
     trello_signature,
     verify_custompms_signature,
     verify_trello_signature,
 )
-from pmbridge.serve.service import DEFAULT_LISTEN, Service, summary_line
 
 __all__ = [
     "CUSTOMPMS_PATH",

@@ -1,9 +1,9 @@
 """The receiver of webhook deliveries: Trello's and Custompms' signed POSTs become hints.
 
-Signatures: Trello's ``X-Trello-Webhook`` is base64(HMAC-SHA1(app secret, raw body +
-callback URL)); Custompms' ``X-Custompms-Signature`` is ``sha256=<hex HMAC-SHA256(secret, raw
-body)>``. Both are compared in constant time; a delivery that does not verify is answered
-401 and changes nothing.
+Signatures (``pmbridge.signatures``): Trello's ``X-Trello-Webhook`` is base64(HMAC-SHA1(app
+secret, raw body + callback URL)); Custompms' ``X-Custompms-Signature`` is ``sha256=<hex
+HMAC-SHA256(secret, raw body)>``. Both are compared in constant time; a delivery that does
+not verify is answered 401 and changes nothing.
 
 Replays cost nothing: a delivery seen before (a Trello action by its id, a Custompms
 notification by resource, id, version and deleted) within ``REPLAY_WINDOW_S`` is answered as
@@ -13,9 +13,6 @@ number and age (``ReplayFilter``).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -25,47 +22,21 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from pmbridge.signatures import (
+    CUSTOMPMS_SIGNATURE_HEADER,
+    TRELLO_SIGNATURE_HEADER,
+    verify_custompms_signature,
+    verify_trello_signature,
+)
+
 TRELLO_PATH = "/hooks/trello"
 CUSTOMPMS_PATH = "/hooks/custompms"
-TRELLO_SIGNATURE_HEADER = "X-Trello-Webhook"
-CUSTOMPMS_SIGNATURE_HEADER = "X-Custompms-Signature"
 MAX_BODY = 1 << 20  # deliveries are a few kB; refuse anything absurd unread
 # Trello actions the incremental cycle cannot see (board feeds leave them out, TRELLO_API.md
 # §6-§7): a delivery of one of them makes the next cycle a full one, which re-reads comments.
 FEEDLESS_ACTIONS = frozenset({"updateComment", "deleteComment"})
 REPLAY_WINDOW_S = 3600.0
 REPLAY_MEMORY = 10_000
-
-
-# --- signatures ------------------------------------------------------------------------------
-
-
-def trello_signature(secret: str, body: bytes, callback_url: str) -> str:
-    """The ``X-Trello-Webhook`` value of ``body`` delivered to ``callback_url``."""
-    digest = hmac.new(secret.encode(), body + callback_url.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def verify_trello_signature(
-    secret: str, body: bytes, callback_url: str, signature: str | None
-) -> bool:
-    """Whether ``signature`` signs the raw ``body`` for ``callback_url`` (constant time)."""
-    if not signature:
-        return False
-    expected = trello_signature(secret, body, callback_url).encode()
-    return hmac.compare_digest(expected, signature.strip().encode())
-
-
-def custompms_signature(secret: str, body: bytes) -> str:
-    """The ``X-Custompms-Signature`` value of ``body``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify_custompms_signature(secret: str, body: bytes, signature: str | None) -> bool:
-    """Whether ``signature`` (the header value) signs ``body`` (constant time)."""
-    if not signature:
-        return False
-    return hmac.compare_digest(custompms_signature(secret, body).encode(), signature.encode())
 
 
 # --- replays --------------------------------------------------------------------------------

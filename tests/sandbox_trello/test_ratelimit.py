@@ -1,10 +1,14 @@
-"""The Trello sandbox's rate limits, over real HTTP: per token, per key, /1/members, escalation."""
+"""The Trello sandbox's rate limits: per token, per key, /1/members, escalation.
+
+Over real HTTP, except where windows must pass: those run in-process on a virtual-time loop.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import httpx
 
@@ -19,6 +23,9 @@ from tests.fixtures.trello import (
     TRELLO_TEST_TOKEN,
     oauth_header,
 )
+from tests.fixtures.virtual_time import run_on_virtual_time
+
+T = TypeVar("T")
 
 OTHER_TOKEN = "ATTAother" + "9a8b7c6d" * 8 + "EFGH5678"
 TOKEN_LIMITED = {"error": "API_TOKEN_LIMIT_EXCEEDED", "message": "Rate limit exceeded"}
@@ -84,13 +91,41 @@ def test_default_limits_refuse_the_101st_request_of_a_token() -> None:
     assert "x-rate-limit-member-remaining" not in first
 
 
+def on_virtual_time(limits: RateLimitConfig, requests: Callable[..., Awaitable[T]]) -> T:
+    """Run ``requests(get, sleep)`` in-process against a sandbox on a virtual-time loop.
+
+    ``get(path, token)`` sends a GET with that token; ``sleep`` passes fake time, which the
+    sandbox's rate limiter reads from the loop's clock.
+    """
+
+    async def run() -> T:
+        transport = httpx.ASGITransport(app=create_app(sandbox_config(limits)))
+        async with httpx.AsyncClient(transport=transport, base_url="http://trello.test") as http:
+
+            async def get(path: str, token: str = TRELLO_TEST_TOKEN) -> httpx.Response:
+                auth = {"Authorization": oauth_header(TRELLO_TEST_KEY, token)}
+                return await http.get(path, headers=auth)
+
+            return await requests(get, asyncio.sleep)
+
+    return run_on_virtual_time(run())
+
+
 def test_token_limit_lifts_when_the_window_ends() -> None:
-    limits = RateLimitConfig(per_token=3, per_key=50, window_s=0.5)
-    with sandbox(limits) as url, client(url) as http:
-        assert [http.get(PLAIN_ROUTE).status_code for _ in range(3)] == [200, 200, 200]
-        assert_refused(http.get(PLAIN_ROUTE), TOKEN_LIMITED)
-        time.sleep(0.6)
-        again = http.get(PLAIN_ROUTE)
+    async def requests(get: Any, sleep: Any) -> list[httpx.Response]:
+        answers = [await get(PLAIN_ROUTE) for _ in range(4)]
+        await sleep(0.49)
+        answers.append(await get(PLAIN_ROUTE))  # the window (0.5 s) has not ended yet
+        await sleep(0.01)
+        answers.append(await get(PLAIN_ROUTE))
+        return answers
+
+    answers = on_virtual_time(RateLimitConfig(per_token=3, per_key=50, window_s=0.5), requests)
+
+    assert [a.status_code for a in answers[:3]] == [200, 200, 200]
+    assert_refused(answers[3], TOKEN_LIMITED)
+    assert_refused(answers[4], TOKEN_LIMITED)
+    again = answers[5]
     assert again.status_code == 200
     assert again.headers["x-rate-limit-api-token-interval-ms"] == "500"
     assert again.headers["x-rate-limit-api-token-remaining"] == "2"
@@ -171,22 +206,36 @@ def test_members_route_has_its_own_limit_per_token() -> None:
 
 def test_too_many_429s_block_every_token_of_the_key_until_the_window_ends() -> None:
     limits = RateLimitConfig(per_token=2, per_key=100, window_s=1.0, escalation_429s=3)
-    with sandbox(limits) as url, client(url) as noisy, client(url, OTHER_TOKEN) as quiet:
-        started = time.monotonic()
-        assert [noisy.get(PLAIN_ROUTE).status_code for _ in range(2)] == [200, 200]
-        for _ in range(3):
-            assert_refused(noisy.get(PLAIN_ROUTE), TOKEN_LIMITED)
-        # Three 429s are not "more than three": the other token still gets through.
-        assert quiet.get(PLAIN_ROUTE).status_code == 200
-        assert_refused(noisy.get(PLAIN_ROUTE), TOKEN_LIMITED)
-        blocked = quiet.get(PLAIN_ROUTE)
-        elapsed = time.monotonic() - started
-        time.sleep(limits.window_s + 0.05)
-        after_window = quiet.get(PLAIN_ROUTE)
 
-    assert elapsed < 1.0, "the test ran too slowly to observe the window"
-    assert_refused(blocked, KEY_LIMITED)
-    assert after_window.status_code == 200
+    async def requests(get: Any, sleep: Any) -> dict[str, Any]:
+        noisy = [await get(PLAIN_ROUTE) for _ in range(5)]  # 2 admitted, 3 refused
+        # Three 429s are not "more than three": the other token still gets through.
+        quiet = await get(PLAIN_ROUTE, OTHER_TOKEN)
+        fourth = await get(PLAIN_ROUTE)
+        blocked = await get(PLAIN_ROUTE, OTHER_TOKEN)
+        await sleep(0.99)
+        still_blocked = await get(PLAIN_ROUTE, OTHER_TOKEN)
+        await sleep(0.01)
+        after = await get(PLAIN_ROUTE, OTHER_TOKEN)
+        return {
+            "noisy": noisy,
+            "quiet": quiet,
+            "fourth": fourth,
+            "blocked": blocked,
+            "still": still_blocked,
+            "after": after,
+        }
+
+    got = on_virtual_time(limits, requests)
+
+    assert [a.status_code for a in got["noisy"][:2]] == [200, 200]
+    for refused in got["noisy"][2:]:
+        assert_refused(refused, TOKEN_LIMITED)
+    assert got["quiet"].status_code == 200
+    assert_refused(got["fourth"], TOKEN_LIMITED)
+    assert_refused(got["blocked"], KEY_LIMITED)
+    assert_refused(got["still"], KEY_LIMITED)
+    assert got["after"].status_code == 200
 
 
 def test_disabled_limits_never_refuse() -> None:

@@ -20,7 +20,7 @@ from pmbridge.sandbox.trello.webhooks import sign
 from pmbridge.serve import Service
 from pmbridge.store import open_store
 from pmbridge.systems.custompms import CustompmsClient, CustompmsSystem
-from pmbridge.systems.custompms.retry import RetryPolicy as CustompmsRetry
+from pmbridge.systems.custompms import RetryPolicy as CustompmsRetry
 from pmbridge.systems.trello import RetryPolicy as TrelloRetry
 from pmbridge.systems.trello import TrelloClient, TrelloSystem
 from pmbridge.wiring import Runtime, list_order, load_flow_file

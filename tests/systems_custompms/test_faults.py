@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from typing import Any
 
+import httpx
 import pytest
 
 from pmbridge.errors import (
@@ -18,6 +19,7 @@ from pmbridge.errors import (
 from pmbridge.sandbox.custompms import CustompmsApp
 from pmbridge.sandbox.server import ServerThread, free_port
 from pmbridge.systems.custompms import CustompmsClient, RetryPolicy
+from tests.fixtures.virtual_time import run_on_virtual_time
 from tests.systems_custompms.conftest import FAST_RETRY
 
 
@@ -144,15 +146,21 @@ async def test_an_unreachable_server(custompms_token: str) -> None:
     assert not failed.value.maybe_applied
 
 
-async def test_429_waits_for_retry_after(
-    client: CustompmsClient, custompms_app: CustompmsApp
-) -> None:
-    custompms_app.set_faults(force_429=1)
+def test_429_waits_for_retry_after(custompms_app: CustompmsApp, custompms_token: str) -> None:
+    custompms_app.set_faults(force_429=1)  # answered with Retry-After: 1
 
-    started = time.monotonic()
-    page = await client.feed("customers")
+    async def read() -> tuple[Any, float]:
+        transport = httpx.ASGITransport(app=custompms_app)
+        async with httpx.AsyncClient(transport=transport) as http:
+            c = CustompmsClient("http://custompms.test", custompms_token, http=http)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            page = await c.feed("customers")
+            return page, loop.time() - started
 
-    assert time.monotonic() - started >= 0.95  # the sandbox asks for Retry-After: 1
+    page, waited = run_on_virtual_time(read())
+
+    assert 1.0 <= waited < 1.1  # (virtual seconds) what the server asked, not the backoff
     assert page.items == []
     assert counts(custompms_app)["by_status"] == {"429": 1, "200": 1}
 

@@ -39,12 +39,16 @@ async def test_organization_lifecycle_and_its_boards(client: TrelloClient) -> No
     open_board = await client.create_board("Open", idOrganization=org["id"], defaultLists=False)
     closed_board = await client.create_board("Old", idOrganization=org["id"], defaultLists=False)
     await client.update_board(closed_board["id"], closed=True)
-    boards = await client.get_organization_boards(org["id"], fields="name,closed")
+    boards = await client.request(
+        "GET", f"/organizations/{org['id']}/boards", {"fields": "name,closed"}
+    )
     assert {(b["id"], b["closed"]) for b in boards} == {
         (open_board["id"], False),
         (closed_board["id"], True),
     }
-    only_open = await client.get_organization_boards(org["id"], filter="open", fields="name")
+    only_open = await client.request(
+        "GET", f"/organizations/{org['id']}/boards", {"filter": "open", "fields": "name"}
+    )
     assert [b["id"] for b in only_open] == [open_board["id"]]
 
     await client.delete_organization(org["id"])
@@ -68,7 +72,7 @@ async def test_board_lifecycle_lists_and_cards(
     later = await client.create_list(board["id"], "Later", pos=50)
     renamed = await client.update_list(later["id"], name="Someday")
     assert renamed["name"] == "Someday"
-    assert (await client.get_list(later["id"]))["name"] == "Someday"
+    assert (await client.request("GET", f"/lists/{later['id']}"))["name"] == "Someday"
     await client.update_list(later["id"], closed=True)
     assert [lst["name"] for lst in await client.get_board_lists(board["id"], filter="open")] == [
         "To Do"
@@ -139,13 +143,14 @@ async def test_comments_and_actions(client: TrelloClient, board: dict[str, Any])
     assert (fetched["type"], fetched["data"]["text"]) == ("commentCard", "Second thought")
     assert fetched["memberCreator"]["fullName"] == "Test User"
 
-    on_card = await client.get_card_actions(card["id"], filter="commentCard")
+    comments_of_card = (f"/cards/{card['id']}/actions", {"filter": "commentCard"})
+    on_card = await client.request("GET", *comments_of_card)
     assert [a["id"] for a in on_card] == [comment["id"]]
 
     await client.delete_comment(comment["id"])
     with pytest.raises(NotFoundError):
         await client.get_action(comment["id"])
-    assert await client.get_card_actions(card["id"], filter="commentCard") == []
+    assert await client.request("GET", *comments_of_card) == []
 
 
 async def test_board_actions_are_paged_back_with_before(
@@ -207,8 +212,9 @@ async def test_webhook_lifecycle(
     url = callback_server.url + "/trello"
     hook = await client.create_webhook(url, board["id"], description="pmbridge")
     assert (hook["callbackURL"], hook["idModel"], hook["active"]) == (url, board["id"], True)
-    assert (await client.get_webhook(hook["id"]))["description"] == "pmbridge"
-    paused = await client.update_webhook(hook["id"], active=False, description="paused")
+    path = f"/webhooks/{hook['id']}"
+    assert (await client.request("GET", path))["description"] == "pmbridge"
+    paused = await client.request("PUT", path, {"active": False, "description": "paused"})
     assert (paused["active"], paused["description"]) == (False, "paused")
 
     with pytest.raises(InvalidValueError) as refused:
@@ -217,7 +223,7 @@ async def test_webhook_lifecycle(
 
     await client.delete_webhook(hook["id"])
     with pytest.raises(NotFoundError):
-        await client.get_webhook(hook["id"])
+        await client.request("GET", path)
 
 
 async def test_requests_run_concurrently(

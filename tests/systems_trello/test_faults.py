@@ -16,7 +16,8 @@ from pmbridge.errors import (
     UnavailableError,
 )
 from pmbridge.sandbox.server import free_port
-from pmbridge.systems.trello import RetryPolicy, TrelloClient, TrelloSystem
+from pmbridge.systems.trello import RetryPolicy, TrelloClient, TrelloSystem, batch_url
+from tests.fixtures.virtual_time import run_on_virtual_time
 from tests.systems_trello.conftest import FAST_RETRY, NO_LIMITS, Sandbox
 
 
@@ -132,20 +133,29 @@ async def test_a_bad_key_is_an_authentication_error(
     )
 
 
-async def test_a_forced_429_is_retried_after_retry_after(
-    client: TrelloClient, workspace: dict[str, Any], sandbox: Sandbox
+def test_a_forced_429_is_retried_after_retry_after(
+    trello_app: Any, trello_auth: dict[str, str]
 ) -> None:
-    sandbox.reset()
-    sandbox.faults(force_429=1)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    org = await client.get_organization(workspace["id"], fields="displayName")
-    elapsed = loop.time() - started
+    async def read() -> tuple[dict[str, Any], float]:
+        transport = httpx.ASGITransport(app=trello_app)
+        async with httpx.AsyncClient(transport=transport) as http:
+            trello = TrelloClient(
+                "http://trello.test/1", trello_auth["key"], trello_auth["token"], http=http
+            )
+            made = await trello.create_organization("Acme Inc")
+            trello_app.state.control.set_faults(force_429=1)  # answered with Retry-After: 1
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            org = await trello.get_organization(made["id"], fields="displayName")
+            return org, loop.time() - started
+
+    org, waited = run_on_virtual_time(read())
 
     assert org["displayName"] == "Acme Inc"
-    assert sandbox.status_count(429) == 1
-    assert sandbox.count("GET /1/organizations/{id}") == 2
-    assert elapsed >= 0.95  # the sandbox's Retry-After: 1, not the policy's 5 ms
+    stats = trello_app.state.control.stats.snapshot()
+    assert stats["by_status"] == {"200": 2, "429": 1}
+    assert stats["by_route"]["GET /1/organizations/{id}"] == 2
+    assert 1.0 <= waited < 1.1  # (virtual seconds) the sandbox's Retry-After, not the backoff
 
 
 async def test_429s_that_never_stop_become_rate_limited_error(
@@ -200,3 +210,18 @@ async def test_an_unreachable_trello_is_unavailable_not_maybe_applied(
             assert down.value.maybe_applied is False  # a refused connection sent nothing
             assert "Could not reach Trello" in str(down.value)
     assert len(attempts) == 4  # connect errors are retried for GET and POST alike
+
+
+async def test_a_failing_batch_group_raises_its_own_typed_error(
+    api_root: str, trello_auth: dict[str, str], workspace: dict[str, Any], sandbox: Sandbox
+) -> None:
+    policy = RetryPolicy(attempts=2, initial_wait=0.005, jitter=0.0)
+    urls = [batch_url(f"/organizations/{workspace['id']}")] * 13  # two /batch calls
+    sandbox.faults(error_rate=1.0, error_status=502, path_prefix="/1/batch")
+    async with TrelloClient(
+        api_root, trello_auth["key"], trello_auth["token"], retry=policy, limits=NO_LIMITS
+    ) as trello:
+        with pytest.raises(UnavailableError) as down:  # not an ExceptionGroup
+            await trello.batch(urls)
+    assert down.value.status == 502
+    assert "Trello answered 502 to GET /batch 2 times" in str(down.value)

@@ -1,16 +1,14 @@
 """Change notifications: a signed POST to every subscription after each committed change.
 
 Deliveries run on a small thread pool, off the request path, so a slow or dead receiver
-never slows the API. Each body is signed with the subscription's secret:
-``X-Custompms-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>``. A delivery that
-fails (no answer, or not 2xx) is retried a few times with backoff, then dropped:
-notifications are hints, the change feed is the truth.
+never slows the API. Each body is signed with the subscription's secret
+(``pmbridge.signatures``): ``X-Custompms-Signature: sha256=<hex HMAC-SHA256(secret, raw
+body)>``. A delivery that fails (no answer, or not 2xx) is retried a few times with backoff,
+then dropped: notifications are hints, the change feed is the truth.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import threading
@@ -20,20 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-SIGNATURE_HEADER = "X-Custompms-Signature"
+from pmbridge.signatures import CUSTOMPMS_SIGNATURE_HEADER as SIGNATURE_HEADER
+from pmbridge.signatures import custompms_signature as sign
+from pmbridge.signatures import verify_custompms_signature as verify
+
+__all__ = ["SIGNATURE_HEADER", "Notifier", "sign", "verify"]
 
 log = logging.getLogger(__name__)
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value of ``body``."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def verify(secret: str, body: bytes, signature: str | None) -> bool:
-    """Whether ``signature`` (the header value) signs ``body`` with ``secret``."""
-    return signature is not None and hmac.compare_digest(sign(secret, body), signature)
 
 
 class Notifier:

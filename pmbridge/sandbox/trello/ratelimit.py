@@ -17,7 +17,9 @@ A window opens with the first request of its token (or key) and lasts ``window_s
 makes "until the window ends" exact. Only admitted requests use up a budget; refused ones
 count toward escalation. Normal answers carry ``x-rate-limit-api-token-*``,
 ``x-rate-limit-api-key-*`` (and on member routes ``x-rate-limit-member-*``) headers with
-``-interval-ms``, ``-max`` and ``-remaining``. No ``Retry-After`` is sent: Trello does not
+``-interval-ms``, ``-max`` and ``-remaining``. Time is monotonic seconds from an injectable
+clock (the middleware's default: the clock of its event loop, so a test on a virtual-time
+loop runs it on fake time). No ``Retry-After`` is sent: Trello does not
 document one, so clients must cope without it (forced 429s from ``SandboxControl`` do carry
 one). Requests without key and token pass uncounted (auth answers them 401). With
 ``config=None`` or ``enabled=False`` the middleware passes everything through untouched.
@@ -25,6 +27,7 @@ one). Requests without key and token pass uncounted (auth answers them 401). Wit
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
@@ -125,7 +128,7 @@ class RateLimiter:
         self._tokens: dict[str, _Window] = {}
         self._keys: dict[str, _Window] = {}
         self._members: dict[str, _Window] = {}
-        self._last_sweep = clock()
+        self._last_sweep: float | None = None
 
     def reset(self) -> None:
         """Forget all counts (every window starts afresh)."""
@@ -188,6 +191,8 @@ class RateLimiter:
 
     def _sweep(self, now: float) -> None:
         # Drop expired windows now and then, so random tokens cannot grow memory forever.
+        if self._last_sweep is None:
+            self._last_sweep = now
         if now - self._last_sweep < max(self.config.window_s, 60.0):
             return
         self._last_sweep = now
@@ -216,12 +221,22 @@ class RateLimitMiddleware:
 
     :param app: the sandbox's ASGI app
     :param config: the limits; None (or ``enabled=False``) passes everything through
+    :param clock: monotonic seconds; default: the clock of the event loop serving requests
     """
 
-    def __init__(self, app: ASGIApp, config: RateLimitConfig | None = None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        config: RateLimitConfig | None = None,
+        clock: Callable[[], float] | None = None,
+    ):
         self.app = app
         self.config = config
-        self.limiter = RateLimiter(config) if config is not None and config.enabled else None
+        self.limiter = (
+            RateLimiter(config, clock or _loop_time)
+            if config is not None and config.enabled
+            else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.limiter is None or scope["type"] != "http":
@@ -250,6 +265,10 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
 
 
 def credentials_in_scope(scope: Scope) -> tuple[str | None, str | None]:

@@ -5,9 +5,9 @@ system = CustompmsSystem(client)
 feed = await system.read("task", cursor=None)
 """
 
+from pmbridge.errors import GoneError
 from pmbridge.systems.custompms.client import CustompmsClient, FeedPage
-from pmbridge.systems.custompms.problems import GoneError
-from pmbridge.systems.custompms.retry import RetryPolicy
 from pmbridge.systems.custompms.system import CustompmsSystem
+from pmbridge.systems.http import RetryPolicy
 
 __all__ = ["CustompmsClient", "CustompmsSystem", "FeedPage", "GoneError", "RetryPolicy"]

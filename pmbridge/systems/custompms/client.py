@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from pmbridge.errors import (
     ConfigError,
@@ -26,8 +25,8 @@ from pmbridge.errors import (
     UnavailableError,
 )
 from pmbridge.systems.custompms.problems import SYSTEM, error_for
-from pmbridge.systems.custompms.retry import BackoffWait, RetryPolicy, TransientFailure
 from pmbridge.systems.custompms.values import same_wire_value
+from pmbridge.systems.http import Retryable, RetryPolicy, parse_retry_after, send_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,6 @@ class FeedPage:
 class _Exchange:
     """What one logical request went through, over all its tries."""
 
-    tries: int = 0
     maybe_applied: bool = False
 
 
@@ -126,17 +124,6 @@ class CustompmsClient:
         if not isinstance(items, list) or not isinstance(next_since, str):
             raise self._malformed("GET", f"/{resource}", "a feed page")
         return FeedPage(items=items, next_since=next_since, has_more=bool(has_more))
-
-    async def iter_feed(
-        self, resource: str, since: str | None = None, limit: int = 100
-    ) -> AsyncIterator[FeedPage]:
-        """Every page of the feed after ``since``, until ``has_more`` is false."""
-        while True:
-            page = await self.feed(resource, since, limit)
-            yield page
-            if not page.has_more:
-                return
-            since = page.next_since
 
     async def get(self, resource: str, id: str) -> dict[str, Any]:
         """One live record. ``NotFoundError`` when unknown, ``GoneError`` when deleted."""
@@ -261,19 +248,13 @@ class CustompmsClient:
         exchange = exchange or _Exchange()
         action = f"{method} {path}"
         content = None if body is None else _encode(body, action)
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry.attempts),
-            wait=BackoffWait(self.retry),
-            retry=retry_if_exception_type(TransientFailure),
-            before_sleep=lambda state: self._log_retry(action, state),
-            reraise=True,
+
+        async def attempt(number: int) -> httpx.Response:
+            return await self._try(method, path, params, content, headers, exchange, number)
+
+        response = await send_with_retries(
+            self.retry, attempt, log=log, what=f"Custompms at {self.host}: {action}"
         )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    response = await self._try(method, path, params, content, headers, exchange)
-        except TransientFailure as failure:
-            raise self._exhausted(action, failure, exchange) from failure.error
         if response.is_success:
             return response
         raise error_for(response, action=action, what=what, token=self._token, if_match=if_match)
@@ -286,10 +267,12 @@ class CustompmsClient:
         content: bytes | None,
         headers: Mapping[str, str] | None,
         exchange: _Exchange,
+        number: int,
     ) -> httpx.Response:
-        exchange.tries += 1
+        """One try: the answer, or ``Retryable`` for a transient failure."""
         writes = method != "GET"
         extra = {"Content-Type": "application/json"} if content is not None else {}
+        action = f"{method} {path}"
         try:
             response = await self._http.request(
                 method,
@@ -306,47 +289,47 @@ class CustompmsClient:
         except httpx.TransportError as err:
             if writes and not isinstance(err, _NOT_SENT):
                 exchange.maybe_applied = True
-            raise TransientFailure(error=err) from err
+            reason = _transport_reason(err)
+            raise Retryable(
+                self._unavailable(reason, action, number, exchange, None), reason=reason
+            ) from err
         log.debug("Custompms %s %s → %s", method, path, response.status_code)
-        if response.status_code == 429 or response.status_code >= 500:
-            if writes and response.status_code != 429:
+        status = response.status_code
+        if status == 429:
+            raise Retryable(
+                self._rate_limited(action, number),
+                parse_retry_after(response.headers.get("retry-after")),
+                reason="answered 429",
+            )
+        if status >= 500:
+            if writes:
                 exchange.maybe_applied = True
-            raise TransientFailure(response=response)
+            raise Retryable(
+                self._unavailable(f"answered {status}", action, number, exchange, status),
+                parse_retry_after(response.headers.get("retry-after")),
+                reason=f"answered {status}",
+            )
         return response
 
-    def _log_retry(self, action: str, state: RetryCallState) -> None:
-        failure = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
-            "Custompms at %s %s (%s); try %d of %d in %.2f s",
-            self.host,
-            failure,
-            action,
-            state.attempt_number + 1,
-            self.retry.attempts,
-            wait,
+    def _rate_limited(self, action: str, tries: int) -> RemoteSystemError:
+        return RateLimitedError(
+            f"Custompms at {self.host} kept answering 429 (too many requests) "
+            f"({action}, {_tries(tries)}): slow down, or raise the server's rate limit",
+            system=SYSTEM,
+            status=429,
         )
 
-    def _exhausted(
-        self, action: str, failure: TransientFailure, exchange: _Exchange
+    def _unavailable(
+        self, reason: str, action: str, tries: int, exchange: _Exchange, status: int | None
     ) -> RemoteSystemError:
-        tries = f"{exchange.tries} {'try' if exchange.tries == 1 else 'tries'}"
-        response = failure.response
-        if response is not None and response.status_code == 429:
-            return RateLimitedError(
-                f"Custompms at {self.host} kept answering 429 (too many requests) "
-                f"({action}, {tries}): slow down, or raise the server's rate limit",
-                system=SYSTEM,
-                status=429,
-            )
-        if response is not None:
+        if status is not None:
             advice = "check the Custompms server's health and try again later"
         else:
             advice = "check that it is running and that the Custompms URL is right"
         return UnavailableError(
-            f"Custompms at {self.host} {failure} ({action}, {tries}): {advice}",
+            f"Custompms at {self.host} {reason} ({action}, {_tries(tries)}): {advice}",
             system=SYSTEM,
-            status=response.status_code if response is not None else None,
+            status=status,
             maybe_applied=exchange.maybe_applied,
         )
 
@@ -356,6 +339,19 @@ class CustompmsClient:
             f"{expected}: check that the Custompms URL is the API root",
             system=SYSTEM,
         )
+
+
+def _tries(count: int) -> str:
+    return f"{count} {'try' if count == 1 else 'tries'}"
+
+
+def _transport_reason(error: httpx.TransportError) -> str:
+    """What went wrong when no answer came: "did not answer in time"…"""
+    if isinstance(error, httpx.TimeoutException):
+        return "did not answer in time"
+    if isinstance(error, httpx.ConnectError):
+        return "could not be reached"
+    return "dropped the connection"
 
 
 def _encode(body: dict[str, Any], action: str) -> bytes:

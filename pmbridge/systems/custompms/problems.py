@@ -12,6 +12,7 @@ import httpx
 
 from pmbridge.errors import (
     AuthenticationError,
+    GoneError,
     InvalidValueError,
     NotFoundError,
     RemoteSystemError,
@@ -20,25 +21,6 @@ from pmbridge.errors import (
 
 SYSTEM = "custompms"
 TOKEN_HINT = "check PMBRIDGE_CUSTOMPMS_TOKEN"
-
-
-class GoneError(NotFoundError):
-    """The record existed and was soft-deleted (HTTP 410).
-
-    :param id: the deleted record's id, when the server named it
-    :param current_version: the tombstone's version, when the server said
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        id: str | None = None,
-        current_version: str | None = None,
-    ):
-        self.id = id
-        self.current_version = current_version
-        super().__init__(message, system=SYSTEM, status=410)
 
 
 def read_problem(response: httpx.Response) -> dict[str, Any]:
@@ -105,6 +87,8 @@ def error_for(
         version_note = f" (now version {current})" if current else ""
         return GoneError(
             f"Custompms {what} was deleted{version_note}; restore it before changing it",
+            system=SYSTEM,
+            status=status,
             id=str(problem["id"]) if problem.get("id") else None,
             current_version=current,
         )

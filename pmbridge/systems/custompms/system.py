@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pmbridge.errors import InvalidValueError, NotFoundError
+from pmbridge.errors import GoneError, InvalidValueError, NotFoundError
 from pmbridge.records import Record
 from pmbridge.systems.base import CreatedProbe, Feed, Scope
 from pmbridge.systems.custompms.client import CustompmsClient
-from pmbridge.systems.custompms.problems import GoneError
 from pmbridge.systems.custompms.values import resource_of, to_record, to_wire
 
 
@@ -59,13 +58,16 @@ class CustompmsSystem:
         records: list[Record] = []
         rejected: list[tuple[str, str]] = []
         next_cursor = cursor
-        async for page in self.client.iter_feed(resource, cursor, self.page_size):
+        while True:
+            page = await self.client.feed(resource, next_cursor, self.page_size)
             for item in page.items:
                 try:
                     records.append(to_record(kind, item))
                 except (ValueError, TypeError, KeyError) as err:
                     rejected.append((str(item.get("id", "?")), _malformed(kind, err)))
             next_cursor = page.next_since
+            if not page.has_more:
+                break
         return Feed(records=records, cursor=next_cursor, rejected=rejected)
 
     async def get(self, kind: str, id: str) -> Record | None:

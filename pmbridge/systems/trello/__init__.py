@@ -6,9 +6,9 @@ TrelloLimits   the client's rate budget (per token, per key, ``/1/members/``)
 RetryPolicy    how transient failures are retried
 """
 
+from pmbridge.systems.http import RetryPolicy
 from pmbridge.systems.trello.client import BatchItem, TrelloClient, batch_url
 from pmbridge.systems.trello.limiter import RateLimit, TrelloLimits
-from pmbridge.systems.trello.retry import RetryPolicy
 from pmbridge.systems.trello.system import TrelloSystem
 
 __all__ = [

@@ -5,9 +5,10 @@ one wrapper (``request``) that:
 
 - authenticates with the ``Authorization: OAuth oauth_consumer_key="…", oauth_token="…"``
   header only, so the key and token never appear in a URL, a log line or an error;
-- waits for a slot of the client's rate budget (``TrelloLimiter``);
+- waits for a slot of the client's rate budget (``TrelloLimiter``), which follows the
+  ``x-rate-limit-*`` counts Trello's answers report;
 - retries 429s, 5xx answers and connection failures with exponential backoff and jitter,
-  honouring ``Retry-After`` (``RetryPolicy``); other 4xx are final;
+  honouring ``Retry-After`` (``pmbridge.systems.http``); other 4xx are final;
 - never repeats a POST whose answer was lost after it was sent: that raises
   ``UnavailableError(maybe_applied=True)``, because the object may have been created;
 - turns failures into ``pmbridge.errors`` types (``failures.py``).
@@ -28,9 +29,9 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from pmbridge.errors import ConfigError, RemoteSystemError
+from pmbridge.systems.http import Retryable, RetryPolicy, parse_retry_after, send_with_retries
 from pmbridge.systems.trello import failures
 from pmbridge.systems.trello.limiter import TrelloLimiter, TrelloLimits
-from pmbridge.systems.trello.retry import Retryable, RetryPolicy, parse_retry_after, retrying
 from pmbridge.systems.trello.values import encode_params
 
 logger = logging.getLogger("pmbridge.systems.trello")
@@ -139,38 +140,34 @@ class TrelloClient:
         method = method.upper()
         encoded = encode_params(dict(params)) if params else None
         name = f"{method} {path}"
-        try:
-            async for attempt in retrying(self.retry):
-                with attempt:
-                    number = attempt.retry_state.attempt_number
-                    return await self._attempt(method, path, encoded, name, number)
-        except Retryable as failure:
-            raise failure.error from None
-        raise AssertionError("unreachable: the retry loop returns or raises")
+
+        async def attempt(number: int) -> Any:
+            return await self._attempt(method, path, encoded, name, number)
+
+        return await send_with_retries(self.retry, attempt, log=logger, what=f"Trello {name}")
 
     async def _attempt(
         self, method: str, path: str, params: dict[str, str] | None, name: str, number: int
     ) -> Any:
         query = params if method in ("GET", "DELETE") else None
         form = params if method in ("POST", "PUT") else None
-        async with self.limiter.slot(path):
+        async with self.limiter.slot(path) as ticket:
             try:
                 response = await self._http.request(
                     method, self.api_root + path, params=query, data=form, headers=self._auth
                 )
             except httpx.TransportError as err:
                 reason = failures.transport_reason(err, self._secrets)
-                logger.info("Trello %s failed (%s), attempt %d", name, reason, number)
                 if method == "POST" and not isinstance(err, _NOT_SENT):
                     raise failures.unreachable(reason, name, maybe_applied=True) from None
-                raise Retryable(failures.unreachable(reason, name)) from None
+                raise Retryable(failures.unreachable(reason, name), reason=reason) from None
+            self.limiter.observe(ticket, response.headers)
         status = response.status_code
         logger.debug("Trello %s -> %d (attempt %d)", name, status, number)
         if status < 400:
             return _json(response, name)
         message = failures.body_message(response.text, self._secrets)
         if status == 429 or status >= 500:
-            logger.info("Trello %s answered %d, attempt %d", name, status, number)
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             attempts = self.retry.attempts
             error: RemoteSystemError = (
@@ -178,20 +175,23 @@ class TrelloClient:
                 if status == 429
                 else failures.server_failed(status, message, name, attempts)
             )
-            raise Retryable(error, retry_after)
+            raise Retryable(error, retry_after, reason=f"answered {status}")
         raise failures.refusal(status, message, name)
 
-    async def _get(self, path: str, **params: Any) -> Any:
-        return await self.request("GET", path, _present(params))
+    async def _get(self, path: str, **params: Any) -> dict[str, Any]:
+        return _object(await self.request("GET", path, _present(params)), f"GET {path}")
 
-    async def _post(self, path: str, **params: Any) -> Any:
-        return await self.request("POST", path, params)
+    async def _get_list(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        return _objects(await self.request("GET", path, _present(params)), f"GET {path}")
 
-    async def _put(self, path: str, **params: Any) -> Any:
-        return await self.request("PUT", path, params)
+    async def _post(self, path: str, **params: Any) -> dict[str, Any]:
+        return _object(await self.request("POST", path, params), f"POST {path}")
 
-    async def _delete(self, path: str) -> Any:
-        return await self.request("DELETE", path)
+    async def _put(self, path: str, **params: Any) -> dict[str, Any]:
+        return _object(await self.request("PUT", path, params), f"PUT {path}")
+
+    async def _delete(self, path: str) -> None:
+        await self.request("DELETE", path)
 
     # -- members ---------------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ class TrelloClient:
         self, *, fields: str | None = None, filter: str | None = None
     ) -> list[dict[str, Any]]:
         """The workspaces of the token's member (``/1/members/`` limit: call rarely)."""
-        return await self._get("/members/me/organizations", fields=fields, filter=filter)
+        return await self._get_list("/members/me/organizations", fields=fields, filter=filter)
 
     # -- organizations (workspaces) ----------------------------------------------------------
 
@@ -220,11 +220,6 @@ class TrelloClient:
 
     async def delete_organization(self, id: str) -> None:
         await self._delete(f"/organizations/{segment(id)}")
-
-    async def get_organization_boards(
-        self, id: str, *, filter: str = "all", fields: str | None = None
-    ) -> list[dict[str, Any]]:
-        return await self._get(f"/organizations/{segment(id)}/boards", filter=filter, fields=fields)
 
     # -- boards ----------------------------------------------------------------------------
 
@@ -245,13 +240,13 @@ class TrelloClient:
     async def get_board_lists(
         self, id: str, *, filter: str = "all", fields: str | None = None
     ) -> list[dict[str, Any]]:
-        return await self._get(f"/boards/{segment(id)}/lists", filter=filter, fields=fields)
+        return await self._get_list(f"/boards/{segment(id)}/lists", filter=filter, fields=fields)
 
     async def get_board_cards(
         self, id: str, *, filter: str = "all", fields: str | None = None
     ) -> list[dict[str, Any]]:
         """The cards of a board; ``filter="all"`` includes archived ones."""
-        return await self._get(f"/boards/{segment(id)}/cards/{segment(filter)}", fields=fields)
+        return await self._get_list(f"/boards/{segment(id)}/cards/{segment(filter)}", fields=fields)
 
     async def get_board_actions(
         self,
@@ -263,7 +258,7 @@ class TrelloClient:
         limit: int = 50,
     ) -> list[dict[str, Any]]:
         """One page of a board's actions, newest first."""
-        return await self._get(
+        return await self._get_list(
             f"/boards/{segment(id)}/actions",
             since=since,
             before=before,
@@ -307,9 +302,6 @@ class TrelloClient:
             params["pos"] = pos
         return await self._post("/lists", **params)
 
-    async def get_list(self, id: str, *, fields: str | None = None) -> dict[str, Any]:
-        return await self._get(f"/lists/{segment(id)}", fields=fields)
-
     async def update_list(self, id: str, **params: Any) -> dict[str, Any]:
         """``PUT /lists/{id}``; params: ``name``, ``closed``, ``idBoard``, ``pos``."""
         return await self._put(f"/lists/{segment(id)}", **params)
@@ -331,10 +323,6 @@ class TrelloClient:
 
     async def delete_card(self, id: str) -> None:
         await self._delete(f"/cards/{segment(id)}")
-
-    async def get_card_actions(self, id: str, *, filter: str | None = None) -> list[dict[str, Any]]:
-        """A card's actions (Trello's default filter: comments and list moves)."""
-        return await self._get(f"/cards/{segment(id)}/actions", filter=filter)
 
     # -- comments and actions --------------------------------------------------------------
 
@@ -359,11 +347,16 @@ class TrelloClient:
         Build each route with ``batch_url``.
         """
         groups = [list(urls[i : i + BATCH_SIZE]) for i in range(0, len(urls), BATCH_SIZE)]
-        answers = await asyncio.gather(*(self._batch_group(group) for group in groups))
-        return [item for answer in answers for item in answer]
+        try:
+            async with asyncio.TaskGroup() as calls:
+                answers = [calls.create_task(self._batch_group(group)) for group in groups]
+        except ExceptionGroup as failed:
+            # The first failure stopped the others; it is the one to report, as its own type.
+            raise failed.exceptions[0] from None
+        return [item for answer in answers for item in answer.result()]
 
     async def _batch_group(self, urls: list[str]) -> list[BatchItem]:
-        answer = await self._get("/batch", urls=",".join(urls))
+        answer = await self.request("GET", "/batch", {"urls": ",".join(urls)})
         if not isinstance(answer, list) or len(answer) != len(urls):
             raise failures.bad_answer(
                 "GET /batch", f"expected a list of {len(urls)} answers, got {_shape(answer)}"
@@ -400,14 +393,6 @@ class TrelloClient:
             params["active"] = active
         return await self._post("/webhooks/", **params)
 
-    async def get_webhook(self, id: str) -> dict[str, Any]:
-        return await self._get(f"/webhooks/{segment(id)}")
-
-    async def update_webhook(self, id: str, **params: Any) -> dict[str, Any]:
-        """``PUT /webhooks/{id}``; params: ``description``, ``callbackURL``, ``idModel``,
-        ``active``."""
-        return await self._put(f"/webhooks/{segment(id)}", **params)
-
     async def delete_webhook(self, id: str) -> None:
         await self._delete(f"/webhooks/{segment(id)}")
 
@@ -435,6 +420,18 @@ def _json(response: httpx.Response, name: str) -> Any:
         return response.json()
     except ValueError:
         raise failures.bad_answer(name, "the body is not JSON") from None
+
+
+def _object(answer: Any, request: str) -> dict[str, Any]:
+    if not isinstance(answer, dict):
+        raise failures.bad_answer(request, f"expected a JSON object, got {_shape(answer)}")
+    return answer
+
+
+def _objects(answer: Any, request: str) -> list[dict[str, Any]]:
+    if not isinstance(answer, list) or not all(isinstance(item, dict) for item in answer):
+        raise failures.bad_answer(request, f"expected a list of JSON objects, got {_shape(answer)}")
+    return answer
 
 
 def _shape(value: Any) -> str:

@@ -1,20 +1,15 @@
-"""The ``X-Trello-Webhook`` signature: base64(HMAC-SHA1(app secret, raw body + callbackURL))."""
+"""The ``X-Trello-Webhook`` signature: base64(HMAC-SHA1(app secret, raw body + callbackURL)),
+from ``pmbridge.signatures`` (the one module both the sandbox and ``pmbridge serve`` use)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+from pmbridge.signatures import TRELLO_SIGNATURE_HEADER as SIGNATURE_HEADER
+from pmbridge.signatures import trello_signature as sign
+from pmbridge.signatures import verify_trello_signature
 
-SIGNATURE_HEADER = "X-Trello-Webhook"
-
-
-def sign(secret: str, body: bytes, callback_url: str) -> str:
-    """The ``X-Trello-Webhook`` value: base64(HMAC-SHA1(secret, body + callbackURL))."""
-    digest = hmac.new(secret.encode(), body + callback_url.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
+__all__ = ["SIGNATURE_HEADER", "sign", "verify"]
 
 
 def verify(secret: str, body: bytes, callback_url: str, signature: str) -> bool:
     """Whether ``signature`` signs the raw ``body`` for ``callback_url`` (constant time)."""
-    return hmac.compare_digest(sign(secret, body, callback_url).encode(), signature.encode())
+    return verify_trello_signature(secret, body, callback_url, signature)
