@@ -223,9 +223,7 @@ class Executor:
     async def _ensure_footer(self, ctx: FlowContext, link: Link, t: Record) -> None:
         fields = ctx.mapping.with_footer(t.fields, link.custompms_id)
         if fields:
-            await self.write(
-                "trello", ctx.mapping.kind("trello"), "update", link.trello_id, fields
-            )
+            await self.write("trello", ctx.mapping.kind("trello"), "update", link.trello_id, fields)
 
     async def _ensure_anchor(self, ctx: FlowContext, parent_id: Any) -> None:
         """Make sure ``parent_id``'s anchor (its "About this project" card) exists."""

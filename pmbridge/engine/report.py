@@ -43,7 +43,7 @@ class CycleReport:
         return self.count("errors")
 
     @property
-    def status(self) -> str:
+    def status(self) -> Literal["ok", "partial"]:
         """ "ok", or "partial" when some records failed or deletes were held."""
         return "partial" if self.errors or self.held_deletes else "ok"
 

@@ -41,8 +41,7 @@ async def resolve_conflict(
         raise PmbridgeError(f"conflict {conflict_id} was dismissed; nothing was written")
     if conflict.flow not in engine.flow_file.names:
         raise PmbridgeError(
-            f"conflict {conflict_id} is of flow {conflict.flow}, "
-            "which the flow file no longer has"
+            f"conflict {conflict_id} is of flow {conflict.flow}, which the flow file no longer has"
         )
     flow = engine.flow_file.get(conflict.flow)
     cycle = engine.context(SyncOptions())

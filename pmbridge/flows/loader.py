@@ -8,7 +8,7 @@ other (unknown property, unknown flow, wrong type, duplicate mapping, …).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -175,7 +175,7 @@ def _line_for(lines: dict[Path_, int], loc: Path_) -> int | None:
     return lines.get(())
 
 
-def _pydantic_message(error: dict[str, Any], data: Any) -> str:
+def _pydantic_message(error: Mapping[str, Any], data: Any) -> str:
     loc = [part for part in error["loc"] if isinstance(part, str | int)]
     where = _describe(loc, data)
     if error["type"] == "extra_forbidden":

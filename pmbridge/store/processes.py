@@ -153,7 +153,7 @@ class ProcessOperations:
             )
             .returning(schema.runs.c.id)
         )
-        return self._run(lambda conn: conn.execute(statement).scalar_one())
+        return int(self._run(lambda conn: conn.execute(statement).scalar_one()))
 
     def heartbeat(self, run_id: int | None = None, *, lease_s: float = RUN_LEASE_S) -> int:
         """Keep run ``run_id`` (None: every running run of this process) alive for another
@@ -280,7 +280,7 @@ class ProcessOperations:
             gone = held.expires_at <= now or Owner.parse(held.owner).is_known_dead(self.owner)
             if not (mine or gone):
                 raise LeaseHeldError(Lease(**held._mapping))
-            row = conn.execute(
+            updated = conn.execute(
                 table.update()
                 .where(c.name == name, c.owner == held.owner, c.expires_at == held.expires_at)
                 .values(
@@ -290,10 +290,10 @@ class ProcessOperations:
                 )
                 .returning(*table.c)
             ).one_or_none()
-            if row is None:  # taken over between our read and write (no row lock on SQLite)
+            if updated is None:  # taken over between our read and write (no row lock on SQLite)
                 taken = conn.execute(select(table).where(c.name == name)).one()
                 raise LeaseHeldError(Lease(**taken._mapping))
-            return Lease(**row._mapping)
+            return Lease(**updated._mapping)
 
         return self._run(operation)
 

@@ -92,7 +92,7 @@ def _now() -> datetime:
 def _side(value: str, what: str) -> Side:
     if value not in SIDES:
         raise ValueError(f"{what} must be 'custompms' or 'trello', not {value!r}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _insert(conn: Connection, table: Table) -> Any:
@@ -343,7 +343,7 @@ class _Operations(ProcessOperations):
             "resolution": conflict.resolution,
         }
         statement = schema.conflicts.insert().values(**values).returning(schema.conflicts.c.id)
-        return self._run(lambda conn: conn.execute(statement).scalar_one())
+        return int(self._run(lambda conn: conn.execute(statement).scalar_one()))
 
     def conflicts(
         self, status: str | tuple[str, ...] | None = None, *, flow: str | None = None
@@ -353,9 +353,7 @@ class _Operations(ProcessOperations):
         statuses = (status,) if isinstance(status, str) else status
         for one in statuses or ():
             if one not in CONFLICT_STATUSES:
-                raise ValueError(
-                    f"conflict status must be one of {CONFLICT_STATUSES}, not {one!r}"
-                )
+                raise ValueError(f"conflict status must be one of {CONFLICT_STATUSES}, not {one!r}")
         query = select(schema.conflicts).order_by(schema.conflicts.c.id)
         if statuses is not None:
             query = query.where(schema.conflicts.c.status.in_(statuses))
@@ -488,6 +486,7 @@ class _Operations(ProcessOperations):
         """Forget a failed write by id, so no cycle retries it; False if there was none."""
         statement = schema.dead_letters.delete().where(schema.dead_letters.c.id == letter_id)
         return self._run(lambda conn: conn.execute(statement).rowcount > 0)
+
 
 _LINK_KEY = frozenset({"flow", "custompms_id"})
 

@@ -90,9 +90,13 @@ class CreatedProbe:
 class System(Protocol):
     """A connected system, seen as records."""
 
-    name: Side
-    #: the kind of the objects ``anchor`` returns, or None when the system needs none
-    anchor_kind: str | None
+    @property
+    def name(self) -> Side:
+        """Which side of the sync this system is."""
+
+    @property
+    def anchor_kind(self) -> str | None:
+        """The kind of the objects ``anchor`` returns; None when the system needs none."""
 
     async def check(self) -> None:
         """Prove the system answers and the credentials work.

@@ -187,9 +187,7 @@ class TrelloSystem:
         full: bool = False,
     ) -> Feed:
         positions = cursors.parse(cursor)
-        reads = await asyncio.gather(
-            *(self._read_board(b, positions.get(b), full) for b in boards)
-        )
+        reads = await asyncio.gather(*(self._read_board(b, positions.get(b), full) for b in boards))
         next_positions: dict[str, BoardPosition] = {}
         fresh: list[Action] = []
         listed: set[str] = set()
