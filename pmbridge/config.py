@@ -114,6 +114,11 @@ class Settings(BaseSettings):
         file_source = _file_source.get() or ConfigFileSource(settings_cls, _config_path(None))
         return init_settings, env_settings, file_source
 
+    def secret_values(self) -> list[str]:
+        """The values of every secret setting that is set (for masking them in logs)."""
+        values = [getattr(self, name) for name in _SECRETS]
+        return [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+
     @field_validator("trello_url", "custompms_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

@@ -8,7 +8,14 @@ sandboxes, httpx) inside the command's body, so that ``pmbridge --help`` starts 
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+from typing import Annotated
+
 import typer
+
+from pmbridge import logs
 
 app = typer.Typer(
     name="pmbridge",
@@ -23,6 +30,50 @@ sandbox_app = typer.Typer(
 check_app = typer.Typer(help="Check that a system speaks its contract.")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(check_app, name="check")
+
+
+# Settings that hold secrets, masked in every log line from the start (the settings a
+# command loads add theirs, also from a config file: ``cli.common.settings_from``).
+SECRET_VARIABLES = (
+    "PMBRIDGE_TRELLO_KEY",
+    "PMBRIDGE_TRELLO_TOKEN",
+    "PMBRIDGE_TRELLO_SECRET",
+    "PMBRIDGE_CUSTOMPMS_TOKEN",
+    "PMBRIDGE_UI_PASSWORD",
+)
+
+
+@app.callback()
+def _logging(
+    ctx: typer.Context,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "-v",
+            "--verbose",
+            count=True,
+            help="Log what is written (-v) and every decision (-vv) on stdout.",
+        ),
+    ] = 0,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format",
+            help="text, or json: one JSON object per line. Default: text; json for serve "
+            "when stdout is not a terminal.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Two-way sync between Custompms and Trello."""
+    serving = ctx.invoked_subcommand == "serve"
+    fmt = log_format or ("json" if serving and not sys.stdout.isatty() else "text")
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter(f"{fmt!r} is not a log format; use text or json")
+    default = logging.INFO if serving else logging.WARNING
+    secrets = (os.environ.get(name, "") for name in SECRET_VARIABLES)
+    level = logs.level_of(verbose, default)
+    ctx.with_resource(logs.to_console(level, "json" if fmt == "json" else "text", secrets=secrets))
 
 
 def _register_commands() -> None:

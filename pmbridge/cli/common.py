@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from pmbridge import logs
 from pmbridge.errors import PmbridgeError
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def settings_from(config: Path | None, flows: Path | None = None, **overrides: A
             warnings.showwarning(
                 warning.message, warning.category, warning.filename, warning.lineno
             )
+    logs.mask(*settings.secret_values())
     return settings
 
 

@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -116,11 +113,10 @@ def serve(
     service = Service(
         settings, public_url=public_url, listen=(host, port), once_per_s=once_per, http=http
     )
-    with _log_to_console():
-        try:
-            run(_serve(service))
-        except RemoteSystemError as err:  # a system refused the credentials
-            raise fail(f"serve stopped: {err}", EXIT_STOPPED) from None
+    try:
+        run(_serve(service))
+    except RemoteSystemError as err:  # a system refused the credentials
+        raise fail(f"serve stopped: {err}", EXIT_STOPPED) from None
 
 
 async def _serve(service: Service) -> None:
@@ -145,36 +141,3 @@ async def _serve(service: Service) -> None:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-
-
-class _Below(logging.Filter):
-    def __init__(self, level: int):
-        super().__init__()
-        self.level = level
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno < self.level
-
-
-@contextmanager
-def _log_to_console() -> Iterator[None]:
-    """pmbridge's log lines, timestamped: info on stdout, warnings and errors on stderr."""
-    logger = logging.getLogger("pmbridge")
-    out = logging.StreamHandler(sys.stdout)
-    out.addFilter(_Below(logging.WARNING))
-    out.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
-    err = logging.StreamHandler(sys.stderr)
-    err.setLevel(logging.WARNING)
-    err.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
-    )
-    before = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(out)
-    logger.addHandler(err)
-    try:
-        yield
-    finally:
-        logger.removeHandler(out)
-        logger.removeHandler(err)
-        logger.setLevel(before)

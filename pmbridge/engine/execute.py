@@ -15,6 +15,7 @@ and asks the planner (``engine.plan.plan_merge``), never deciding by itself.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -58,6 +59,8 @@ from pmbridge.store import Conflict as ConflictRow
 from pmbridge.store import Intent, Link
 
 STALE_RETRIES = 3
+log = logging.getLogger(__name__)
+
 # A system whose calls fail for this many steps in a row, with no step succeeding in
 # between, answers nothing at all: the cycle stops instead of dead-lettering every record.
 UNREACHABLE_AFTER = 3
@@ -460,6 +463,15 @@ class Executor:
     ) -> Record:
         """One write to a system; in a dry run, what the write would have returned."""
         system = self.cycle.systems[side]
+        log.info(
+            "%s%s %s %s %s: %s",
+            "(dry run) " if self.cycle.dry_run else "",
+            operation,
+            side,
+            kind,
+            id or "(new)",
+            ", ".join(sorted(fields)) or "-",
+        )
         if self.cycle.dry_run:
             return Record(kind, id or f"{PLANNED}{kind} {key.rsplit(':', 1)[-1]})", dict(fields))
         if operation == "create":

@@ -19,6 +19,7 @@ What to scope a read by, and how to page it, is each system's business (``System
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +31,8 @@ from pmbridge.flows.mapping import FlowMapping, Unmapped
 from pmbridge.flows.models import Flow
 from pmbridge.records import SIDES, Record, Side, other_side
 from pmbridge.systems.base import Feed, Scope
+
+log = logging.getLogger(__name__)
 
 
 async def gather(cycle: CycleContext, flow: Flow, mapping: FlowMapping) -> list[Item]:
@@ -122,6 +125,15 @@ async def read(cycle: CycleContext, side: Side, kind: str) -> Feed:
         scope = replace(scope, containers=tuple(c for c in scope.containers if c in wanted))
     stored = cycle.store.get_cursor(side, kind)
     feed = await cycle.systems[side].read(kind, stored, scope)
+    log.debug(
+        "read %s %s%s in %d container(s): %d record(s)%s",
+        side,
+        kind,
+        " (full)" if scope.full else "",
+        len(scope.containers),
+        len(feed.records),
+        "" if feed.complete else ", incomplete",
+    )
     cycle.reads[key] = feed
     cycle.cursors[key] = feed.cursor
     _set_aside(cycle, side, kind, feed.rejected)

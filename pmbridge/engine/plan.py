@@ -23,6 +23,7 @@ allows, each becomes a ``HoldDelete`` for a person to confirm.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -46,6 +47,8 @@ from pmbridge.flows.mapping import FlowMapping, Unmapped, View
 from pmbridge.flows.models import Flow
 from pmbridge.records import Record, Side, other_side
 from pmbridge.store import Link
+
+log = logging.getLogger(__name__)
 
 
 class Links(Protocol):
@@ -138,7 +141,11 @@ def plan_flow(ctx: FlowContext, items: Iterable[Item]) -> FlowPlan:
         rest = tuple(a for a in actions if not isinstance(a, Archive | Delete))
         if rest:
             steps.append(Step(side, record_id, rest))
-    return FlowPlan(ctx.flow.name, tuple(steps), tuple(_breaker(ctx, deletes)))
+    plan = FlowPlan(ctx.flow.name, tuple(steps), tuple(_breaker(ctx, deletes)))
+    if log.isEnabledFor(logging.DEBUG):
+        for action in plan.actions:
+            log.debug("%s: %s", ctx.flow.name, action.describe())
+    return plan
 
 
 def _breaker(

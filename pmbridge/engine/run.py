@@ -19,6 +19,7 @@ what it would have written, so later flows plan on top of earlier ones.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from pmbridge.engine.context import CycleContext, Progress, SyncOptions, Targets
@@ -40,6 +41,8 @@ from pmbridge.store import Store
 from pmbridge.systems.base import System
 
 __all__ = ["CycleStopped", "Engine", "Progress", "SyncOptions", "Targets"]
+
+log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -102,6 +105,12 @@ class Engine:
             options = replace(options, full=True)
         cycle = self.context(options)
         selected = self._selected_flows(options)
+        log.debug(
+            "cycle: %s%s%s",
+            "full" if options.full else "incremental",
+            ", dry run" if options.dry_run else "",
+            f", only {options.targets.describe()}" if options.targets else "",
+        )
         plans: list[FlowPlan] = []
         run_id = None if options.dry_run else self.store.start_run()
         try:
@@ -137,6 +146,7 @@ class Engine:
             }
         items = await gather(cycle, flow, ctx.mapping)
         plan = plan_flow(ctx, items)
+        log.debug("%s: %d item(s), %d action(s)", flow.name, len(items), len(plan.actions))
         if cycle.dry_run:
             cycle.report.plan.extend((flow.name, a.describe()) for a in plan.actions)
         await Executor(cycle).run_flow(ctx, plan)

@@ -14,6 +14,7 @@ turns under the sync lease (``guard.py``), so those races are a last line of def
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ from pmbridge.store.rows import (
 from pmbridge.store.rows import checked_json as _json
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class LinkConflictError(StoreError):
@@ -159,6 +161,7 @@ class _Operations(ProcessOperations):
 
         Raises ``LinkConflictError`` when its Trello id is linked to another Custompms id.
         """
+        log.debug("link %s: custompms %s ↔ trello %s", link.flow, link.custompms_id, link.trello_id)
         if not isinstance(link.base, Mapping):
             raise ValueError(f"Link.base must be a JSON object, not {type(link.base).__name__}")
         now = _now()
@@ -205,6 +208,7 @@ class _Operations(ProcessOperations):
 
     def delete_link(self, flow: str, custompms_id: str) -> bool:
         """Remove a link; False if there was none."""
+        log.debug("unlink %s: custompms %s", flow, custompms_id)
         statement = schema.links.delete().where(
             schema.links.c.flow == flow, schema.links.c.custompms_id == custompms_id
         )
@@ -248,6 +252,7 @@ class _Operations(ProcessOperations):
         operation: str = "create",
     ) -> Intent:
         """Journal a write before making it. ``DuplicateIntentError`` if the key is taken."""
+        log.debug("intent %s: %s on %s for %s", idempotency_key, operation, target_side, source_id)
         values = {
             "flow": flow,
             "target_side": _side(target_side, "target_side"),
@@ -277,6 +282,7 @@ class _Operations(ProcessOperations):
 
     def complete_intent(self, intent_id: int, result_id: str) -> Intent:
         """Mark an intent done with the id of what it created (repeating it is harmless)."""
+        log.debug("intent %s done: %s", intent_id, result_id)
         j = schema.journal.c
 
         def operation(conn: Connection) -> Intent:
@@ -434,6 +440,7 @@ class _Operations(ProcessOperations):
         self, flow: str, side: str, record_id: str, operation: str, error: str, payload: Any
     ) -> DeadLetter:
         """Record a failed write; the same write failing again bumps ``attempts``."""
+        log.debug("dead letter %s %s %s (%s): %s", flow, side, record_id, operation, error)
         now = _now()
         values = {
             "flow": flow,

@@ -95,8 +95,9 @@ def test_the_process_syncs_prints_a_line_per_cycle_and_cleans_up_on_a_signal(
         **env_of(bridge, PMBRIDGE_TRELLO_SECRET=trello_config.secret),
         "PYTHONUNBUFFERED": "1",
     }
-    command = [sys.executable, "-m", "pmbridge", "serve", "--interval", "60"]
-    command += ["--public-url", f"http://127.0.0.1:{port}", "--listen", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "pmbridge", "--log-format", "text", "serve"]
+    command += ["--interval", "60", "--public-url", f"http://127.0.0.1:{port}"]
+    command += ["--listen", f"127.0.0.1:{port}"]
     process = subprocess.Popen(
         command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
