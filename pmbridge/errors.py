@@ -4,7 +4,11 @@
     ├── CycleStopped              a sync cycle stopped early (carries what it had done)
     ├── ConfigError               a bad flow file, config file or setting (names file and line)
     ├── StoreError                the state store cannot be used
-    │   └── SchemaVersionError    the store was written by another pmbridge version
+    │   ├── SchemaVersionError    the store was written by another pmbridge version
+    │   ├── LinkConflictError     a Trello object would get a second Custompms partner
+    │   ├── DuplicateIntentError  a create is journaled twice under one key
+    │   ├── LeaseHeldError        another pmbridge is syncing this store (who, since when)
+    │   └── LeaseLostError        another process took this one's lease
     └── RemoteSystemError         a connected system (Custompms or Trello) refused or failed
         ├── AuthenticationError   key/token missing, wrong, expired or lacking permission
         ├── NotFoundError         the object does not exist (or no longer)
@@ -19,6 +23,11 @@ which system to look at. Messages never contain keys, tokens or URLs with creden
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pmbridge.store.rows import Intent, Link
 
 
 class PmbridgeError(Exception):
@@ -47,6 +56,64 @@ class StoreError(PmbridgeError):
 
 class SchemaVersionError(StoreError):
     """The store's schema version is not one this pmbridge can use."""
+
+
+class LinkConflictError(StoreError):
+    """``put_link`` would give a Trello object a second Custompms partner in one flow.
+
+    :param link: the link that was refused
+    :param existing: the link that holds the Trello id, if it could be read
+    """
+
+    def __init__(self, link: Link, existing: Link | None):
+        self.link = link
+        self.existing = existing
+        holder = f"custompms {existing.custompms_id}" if existing else "another record"
+        super().__init__(
+            f"cannot link custompms {link.custompms_id} to trello {link.trello_id} in flow "
+            f"{link.flow!r}: trello {link.trello_id} is already linked to {holder} "
+            "(another worker may have linked it first)"
+        )
+
+
+class DuplicateIntentError(StoreError):
+    """``add_intent`` with an idempotency key that is already journaled.
+
+    :param existing: the intent holding the key (open: a write may be under way)
+    """
+
+    def __init__(self, idempotency_key: str, existing: Intent | None):
+        self.idempotency_key = idempotency_key
+        self.existing = existing
+        state = ""
+        if existing is not None:
+            state = (
+                f" (intent {existing.id}, still open)"
+                if existing.is_open
+                else f" (intent {existing.id}, completed as {existing.result_id})"
+            )
+        super().__init__(
+            f"a write with idempotency key {idempotency_key!r} is already journaled{state}"
+        )
+
+
+class LeaseHeldError(StoreError):
+    """Another live process holds the lease this one asked for.
+
+    :param lease: the lease as its holder took it (``pmbridge.store.Lease``)
+    :param holder: who holds it, as a person reads it ("pid 4242 on worker-2")
+    """
+
+    def __init__(self, lease: Any, holder: str):
+        self.lease = lease
+        super().__init__(
+            f"another pmbridge ({holder}) has held the {lease.name} lease on this store since "
+            f"{lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+
+
+class LeaseLostError(StoreError):
+    """Another process took this process's lease, so the cycle was stopped."""
 
 
 class RemoteSystemError(PmbridgeError):

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from pmbridge.concurrency import run_all
 from pmbridge.engine.actions import (
     Action,
     Archive,
@@ -89,14 +90,8 @@ class Executor:
                 done += 1
                 cycle.progress(plan.flow, done, total)
 
-        try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(max(1, cycle.options.concurrency)):
-                    group.create_task(worker())
-        except BaseExceptionGroup as failed:
-            # One worker's error stops the flow (the others are cancelled); it is what the
-            # caller must see, not the group around it.
-            raise failed.exceptions[0] from None
+        # One worker's error stops the flow (the others are cancelled).
+        await run_all(worker() for _ in range(max(1, cycle.options.concurrency)))
         for action in plan.deletes:
             await self._delete(ctx, action)
 

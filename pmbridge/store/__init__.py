@@ -12,16 +12,11 @@ leases give a name to one process at a time, and ``guard.guard_cycle`` wraps a c
 sync lease so that every run ends with a status.
 """
 
+from pmbridge.errors import DuplicateIntentError, LeaseHeldError, LinkConflictError
 from pmbridge.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migrations
-from pmbridge.store.processes import RUN_LEASE_S, SYNC_LEASE, LeaseHeldError, Owner
+from pmbridge.store.processes import RUN_LEASE_S, SYNC_LEASE, Owner
 from pmbridge.store.rows import Conflict, DeadLetter, Intent, Lease, Link, Registration, Run
-from pmbridge.store.store import (
-    DuplicateIntentError,
-    LinkConflictError,
-    Store,
-    Transaction,
-    open_store,
-)
+from pmbridge.store.store import Store, Transaction, open_store
 
 __all__ = [
     "MIGRATIONS",

@@ -21,8 +21,8 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-from pmbridge.errors import StoreError
-from pmbridge.store.processes import RUN_LEASE_S, SYNC_LEASE, LeaseHeldError
+from pmbridge.errors import LeaseHeldError, LeaseLostError, StoreError
+from pmbridge.store.processes import RUN_LEASE_S, SYNC_LEASE
 from pmbridge.store.rows import Lease, RunStatus
 from pmbridge.store.store import Store
 
@@ -30,10 +30,6 @@ log = logging.getLogger("pmbridge.store")
 
 LEASE_S = RUN_LEASE_S
 """How long the sync lease lasts without a heartbeat (the heartbeat renews it every quarter)."""
-
-
-class LeaseLostError(StoreError):
-    """Another process took this process's lease, so the cycle was stopped."""
 
 
 async def _wait_for_lease(store: Store, name: str, wait_s: float, lease_s: float) -> Lease:

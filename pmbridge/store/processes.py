@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row, exc, select
 
-from pmbridge.errors import StoreError
+from pmbridge.errors import LeaseHeldError, StoreError
 from pmbridge.store import schema
 from pmbridge.store.rows import (
     RUN_END_STATUSES,
@@ -103,19 +103,9 @@ def _pid_alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
-class LeaseHeldError(StoreError):
-    """Another live process holds the lease this one asked for.
-
-    :param lease: the lease as its holder took it
-    """
-
-    def __init__(self, lease: Lease):
-        self.lease = lease
-        holder = Owner.parse(lease.owner).label
-        super().__init__(
-            f"another pmbridge ({holder}) has held the {lease.name} lease on this store since "
-            f"{lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
-        )
+def _held(lease: Lease) -> LeaseHeldError:
+    """The error saying who holds ``lease``."""
+    return LeaseHeldError(lease, Owner.parse(lease.owner).label)
 
 
 def _describe_end(run: Any, now: datetime) -> str:
@@ -275,11 +265,11 @@ class ProcessOperations:
                         return Lease(**row._mapping)
                 except exc.IntegrityError:  # another process inserted it first
                     taken = conn.execute(select(table).where(c.name == name)).one()
-                    raise LeaseHeldError(Lease(**taken._mapping)) from None
+                    raise _held(Lease(**taken._mapping)) from None
             mine = held.owner == self.owner.key
             gone = held.expires_at <= now or Owner.parse(held.owner).is_known_dead(self.owner)
             if not (mine or gone):
-                raise LeaseHeldError(Lease(**held._mapping))
+                raise _held(Lease(**held._mapping))
             updated = conn.execute(
                 table.update()
                 .where(c.name == name, c.owner == held.owner, c.expires_at == held.expires_at)
@@ -292,7 +282,7 @@ class ProcessOperations:
             ).one_or_none()
             if updated is None:  # taken over between our read and write (no row lock on SQLite)
                 taken = conn.execute(select(table).where(c.name == name)).one()
-                raise LeaseHeldError(Lease(**taken._mapping))
+                raise _held(Lease(**taken._mapping))
             return Lease(**updated._mapping)
 
         return self._run(operation)

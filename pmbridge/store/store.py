@@ -23,7 +23,7 @@ from typing import Any, Self, TypeVar
 from sqlalchemy import URL, Connection, Engine, Row, Table, exc, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from pmbridge.errors import StoreError
+from pmbridge.errors import DuplicateIntentError, LinkConflictError, StoreError
 from pmbridge.records import SIDES, Side
 from pmbridge.store import schema
 from pmbridge.store.connect import (
@@ -46,45 +46,6 @@ from pmbridge.store.rows import checked_json as _json
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-
-class LinkConflictError(StoreError):
-    """``put_link`` would give a Trello object a second Custompms partner in one flow.
-
-    :param link: the link that was refused
-    :param existing: the link that holds the Trello id, if it could be read
-    """
-
-    def __init__(self, link: Link, existing: Link | None):
-        self.link = link
-        self.existing = existing
-        holder = f"custompms {existing.custompms_id}" if existing else "another record"
-        super().__init__(
-            f"cannot link custompms {link.custompms_id} to trello {link.trello_id} in flow "
-            f"{link.flow!r}: trello {link.trello_id} is already linked to {holder} "
-            "(another worker may have linked it first)"
-        )
-
-
-class DuplicateIntentError(StoreError):
-    """``add_intent`` with an idempotency key that is already journaled.
-
-    :param existing: the intent holding the key (open: a write may be under way)
-    """
-
-    def __init__(self, idempotency_key: str, existing: Intent | None):
-        self.idempotency_key = idempotency_key
-        self.existing = existing
-        state = ""
-        if existing is not None:
-            state = (
-                f" (intent {existing.id}, still open)"
-                if existing.is_open
-                else f" (intent {existing.id}, completed as {existing.result_id})"
-            )
-        super().__init__(
-            f"a write with idempotency key {idempotency_key!r} is already journaled{state}"
-        )
 
 
 def _now() -> datetime:

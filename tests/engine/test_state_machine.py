@@ -41,7 +41,7 @@ STATUSES = {"todo": "To Do", "in_progress": "Doing", "done": "Done"}
 TEXT = st.text(alphabet="abcdef xyz", min_size=1, max_size=8).map(str.strip).filter(bool)
 FOOTER = FlowMapping(TASKS, lambda *a: None).footer
 assert FOOTER is not None
-EXAMPLES = int(os.environ.get("PMBRIDGE_STATE_MACHINE_EXAMPLES", "250"))
+EXAMPLES = int(os.environ.get("PMBRIDGE_TEST_STATE_MACHINE_EXAMPLES", "250"))
 
 
 class SyncMachine(RuleBasedStateMachine):

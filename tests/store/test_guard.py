@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pmbridge.errors import PmbridgeError
+from pmbridge.errors import LeaseLostError, PmbridgeError
 from pmbridge.store import SYNC_LEASE, LeaseHeldError, Store, open_store
-from pmbridge.store.guard import LeaseLostError, guard_cycle
+from pmbridge.store.guard import guard_cycle
 
 
 async def test_an_error_ends_the_run_as_failed_and_frees_the_lease(store: Store) -> None:

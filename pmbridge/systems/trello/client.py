@@ -19,7 +19,6 @@ Parameters of GETs go in the query string, those of POSTs and PUTs in a form bod
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from pmbridge.concurrency import run_all
 from pmbridge.errors import ConfigError, RemoteSystemError
 from pmbridge.systems.http import Retryable, RetryPolicy, parse_retry_after, send_with_retries
 from pmbridge.systems.trello import failures
@@ -347,13 +347,8 @@ class TrelloClient:
         Build each route with ``batch_url``.
         """
         groups = [list(urls[i : i + BATCH_SIZE]) for i in range(0, len(urls), BATCH_SIZE)]
-        try:
-            async with asyncio.TaskGroup() as calls:
-                answers = [calls.create_task(self._batch_group(group)) for group in groups]
-        except ExceptionGroup as failed:
-            # The first failure stopped the others; it is the one to report, as its own type.
-            raise failed.exceptions[0] from None
-        return [item for answer in answers for item in answer.result()]
+        answers = await run_all(self._batch_group(group) for group in groups)
+        return [item for answer in answers for item in answer]
 
     async def _batch_group(self, urls: list[str]) -> list[BatchItem]:
         answer = await self.request("GET", "/batch", {"urls": ",".join(urls)})

@@ -12,13 +12,13 @@ the one discovery read of organizations (``cursor=None``, empty scope).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 from collections.abc import Awaitable, Container, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from pmbridge.concurrency import run_all
 from pmbridge.errors import (
     ConfigError,
     InvalidValueError,
@@ -187,7 +187,7 @@ class TrelloSystem:
         full: bool = False,
     ) -> Feed:
         positions = cursors.parse(cursor)
-        reads = await asyncio.gather(*(self._read_board(b, positions.get(b), full) for b in boards))
+        reads = await run_all(self._read_board(b, positions.get(b), full) for b in boards)
         next_positions: dict[str, BoardPosition] = {}
         fresh: list[Action] = []
         listed: set[str] = set()
@@ -261,7 +261,7 @@ class TrelloSystem:
             self.lists.forget(board)
         listed |= relist
         by_id: dict[str, Record] = {}
-        for records in await asyncio.gather(*(self._list_cards(b) for b in sorted(listed))):
+        for records in await run_all(self._list_cards(b) for b in sorted(listed)):
             by_id.update((r.id, _without_renumbering(r, known)) for r in records)
         to_fetch = [
             c.id
@@ -331,8 +331,8 @@ class TrelloSystem:
 
     async def _comment_records(self, fresh: list[Action], listed: set[str]) -> list[Record]:
         records = [comment_record(a) for a in fresh if is_comment(a)]
-        listings = await asyncio.gather(
-            *(self.client.list_board_actions(b, filter="commentCard") for b in sorted(listed))
+        listings = await run_all(
+            self.client.list_board_actions(b, filter="commentCard") for b in sorted(listed)
         )
         records.extend(comment_record(a) for actions in listings for a in actions if is_comment(a))
         return records
