@@ -112,6 +112,9 @@ class CycleContext:
         self.held = {
             (c.flow, c.custompms_id, c.property) for c in self.store.conflicts(status="held")
         }
+        if not self.dry_run:
+            for intent in self.store.open_intents():
+                self.open_intents.setdefault(intent.flow, {})[intent.source_id] = intent
 
     def dead_letter(self, flow: str, side: Side, record_id: str, op: str, error: str) -> None:
         if self.dry_run:

@@ -181,8 +181,9 @@ async def _add_leftovers(
     """Records from earlier cycles that still need work: failures, waits, held deletes,
     and creates whose outcome a crash left unknown (open journal intents)."""
     pending: dict[tuple[Side, str], None] = {}
-    for letter in cycle.store.dead_letters(flow.name):
-        pending[(other_side(letter.side), letter.record_id)] = None
+    for letter_flow, side, record_id, _ in sorted(cycle.letters):
+        if letter_flow == flow.name:
+            pending[(other_side("trello" if side == "trello" else "custompms"), record_id)] = None
     for intent in cycle.open_intents.get(flow.name, {}).values():
         pending[(other_side(intent.target_side), intent.source_id)] = None
     for source, record_id in pending:

@@ -140,10 +140,6 @@ class Engine:
 
     async def _sync_flow(self, cycle: CycleContext, flow: Flow) -> FlowPlan:
         ctx = self.flow_context(cycle, flow)
-        if not cycle.dry_run:
-            cycle.open_intents[flow.name] = {
-                i.source_id: i for i in self.store.open_intents(flow.name)
-            }
         items = await gather(cycle, flow, ctx.mapping)
         plan = plan_flow(ctx, items)
         log.debug("%s: %d item(s), %d action(s)", flow.name, len(items), len(plan.actions))
