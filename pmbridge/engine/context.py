@@ -104,8 +104,8 @@ class CycleContext:
         return self.options.dry_run
 
     def load(self) -> None:
-        """Read what the cycle needs from the store: links, letters, held conflicts."""
-        self.index.load(self.flow_file.names)
+        """Read what the cycle needs from the store up front: letters, held conflicts, open
+        intents (links are read as the cycle touches them, see ``LinkIndex``)."""
         self.letters = {
             (d.flow, d.side, d.record_id, d.operation) for d in self.store.dead_letters()
         }

@@ -332,28 +332,29 @@ class Executor:
     async def _remerge(
         self, ctx: FlowContext, action: Update, custompms: Record, attempts: int = STALE_RETRIES
     ) -> None:
-        """Merge again with Custompms as it is now (after a restore or a stale version);
-        conflicts the first merge found are already in the plan."""
-        c_view = ctx.mapping.view("custompms", custompms)
+        """Merge again with Custompms as it is now (after a restore or a stale version), and
+        log the conflicts the first merge could not see (those it saw follow in the plan)."""
         t = action.trello
         t_view = None
         if t is not None and not t.deleted:
             t_view = ctx.mapping.view("trello", t, action.old_base.trello)
         link = self.cycle.index.get(ctx.flow.name, "custompms", action.link.custompms_id)
         link = link or action.link
-        for follow in plan_merge(
-            ctx,
-            link,
-            action.old_base,
-            custompms,
-            c_view,
-            t,
-            t_view,
-            dict(action.marks),
-            footer=action.footer,
-        ):
+        marks = dict(action.marks)
+
+        def merge(c: Record | None) -> list[Action]:
+            c_view = ctx.mapping.view("custompms", c) if c is not None else None
+            base = action.old_base
+            return plan_merge(ctx, link, base, c, c_view, t, t_view, marks, footer=action.footer)
+
+        seen = set()
+        if action.restore is None and action.custompms is not None:
+            seen = {a.note.key for a in merge(action.custompms) if isinstance(a, Conflict)}
+        for follow in merge(custompms):
             if isinstance(follow, Update):
                 await self._update(ctx, follow, attempts)
+            elif isinstance(follow, Conflict) and follow.note.key not in seen:
+                self._conflict(ctx, follow)
 
     def _conflict(self, ctx: FlowContext, action: Conflict) -> None:
         cycle, note, link = self.cycle, action.note, action.link

@@ -20,6 +20,7 @@ What to scope a read by, and how to page it, is each system's business (``System
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from dataclasses import replace
 from typing import Any
 
@@ -88,7 +89,7 @@ def scope_of(cycle: CycleContext, side: Side, kind: str) -> Scope:
     system = cycle.systems[side]
     container_kind = system.scope_kind(kind)
     containers: list[str] = []
-    known: set[str] = set()
+    holders: list[str] = []  # the flows (and anchor pseudo-flows) whose links are ``kind``
     for flow in cycle.flow_file.flows:
         flow_kind = getattr(flow, side)
         if container_kind is not None and flow_kind == container_kind and not containers:
@@ -98,10 +99,24 @@ def scope_of(cycle: CycleContext, side: Side, kind: str) -> Scope:
                 if not planned(_id(link, side))
             ]
         if flow_kind == kind:
-            known.update(_id(link, side) for link in cycle.index.links(flow.name))
+            holders.append(flow.name)
         if kind == system.anchor_kind:
-            known.update(_id(link, side) for link in cycle.index.links(about_flow(flow.name)))
-    return Scope(tuple(containers), known=frozenset(known), full=cycle.options.full)
+            holders.append(about_flow(flow.name))
+    known: Container[str] = _Known(cycle, side, holders)
+    if cycle.options.full:  # a full listing asks about every object: read them all at once
+        known = frozenset(_id(link, side) for name in holders for link in cycle.index.links(name))
+    return Scope(tuple(containers), known=known, full=cycle.options.full)
+
+
+class _Known:
+    """Ids of objects some flow holds a link for, asked one at a time (links load lazily)."""
+
+    def __init__(self, cycle: CycleContext, side: Side, flows: list[str]):
+        self.cycle, self.side, self.flows = cycle, side, flows
+
+    def __contains__(self, id: object) -> bool:
+        index = self.cycle.index
+        return any(index.get(flow, self.side, str(id)) is not None for flow in self.flows)
 
 
 def _id(link: Any, side: Side) -> str:

@@ -43,33 +43,70 @@ def link_base(base: Base, **marks: Any) -> dict[str, Any]:
 
 
 class LinkIndex:
-    """Links by flow, findable from either side's id."""
+    """Links by flow, findable from either side's id.
+
+    Read from the store as the cycle touches them — one query per id, then kept, absent ones
+    too — so an idle cycle reads almost none however many links there are; ``links(flow)``
+    reads a whole flow at once when a cycle needs all of it (a full read, the scope of a
+    read). In a dry run nothing is written through: the index alone shows what the cycle
+    would have done.
+    """
 
     def __init__(self, store: Store, *, write_through: bool = True):
         self.store = store
         self.write_through = write_through
-        self._by_custompms: dict[str, dict[str, Link]] = {}
-        self._by_trello: dict[str, dict[str, Link]] = {}
+        # flow -> id -> link, or None: known to have none
+        self._by_custompms: dict[str, dict[str, Link | None]] = {}
+        self._by_trello: dict[str, dict[str, Link | None]] = {}
+        self._complete: set[str] = set()
+        self._changed: dict[str, set[str]] = {}  # custompms ids put or removed here (dry run)
 
     def load(self, flows: Iterable[str]) -> None:
+        """Read every link of ``flows`` (and their anchors) now."""
         for flow in flows:
-            for name in (flow, about_flow(flow)):
-                links = self.store.links(name)
-                self._by_custompms[name] = {link.custompms_id: link for link in links}
-                self._by_trello[name] = {link.trello_id: link for link in links}
+            self.links(flow)
+            self.links(about_flow(flow))
 
-    def _flow(self, flow: str) -> tuple[dict[str, Link], dict[str, Link]]:
+    def _flow(self, flow: str) -> tuple[dict[str, Link | None], dict[str, Link | None]]:
         return self._by_custompms.setdefault(flow, {}), self._by_trello.setdefault(flow, {})
 
-    def get(self, flow: str, side: Side, id: str) -> Link | None:
+    def _keep(self, link: Link) -> None:
+        by_c, by_t = self._flow(link.flow)
+        by_c[link.custompms_id] = link
+        by_t[link.trello_id] = link
+
+    def get(self, flow: str, side: Side, id: str, tx: Any = None) -> Link | None:
+        """The link of ``side``'s ``id`` in ``flow`` (read in ``tx`` when one is open)."""
         by_c, by_t = self._flow(flow)
-        return (by_c if side == "custompms" else by_t).get(id)
+        known = by_c if side == "custompms" else by_t
+        if id in known:
+            return known[id]
+        if flow in self._complete:
+            return None
+        reader = tx or self.store
+        if side == "custompms":
+            link = reader.get_link(flow, custompms_id=id)
+        else:
+            link = reader.get_link(flow, trello_id=id)
+        if link is None or link.custompms_id in self._changed.get(flow, ()):
+            known[id] = None
+            return None
+        self._keep(link)
+        return link
 
     def links(self, flow: str) -> list[Link]:
-        return list(self._flow(flow)[0].values())
+        if flow not in self._complete:
+            changed = self._changed.get(flow, set())
+            for link in self.store.links(flow):
+                if link.custompms_id not in changed:
+                    self._keep(link)
+            self._complete.add(flow)
+        return [link for link in self._flow(flow)[0].values() if link is not None]
 
     def count(self, flow: str) -> int:
-        return len(self._flow(flow)[0])
+        if flow in self._complete or self._changed.get(flow):
+            return len(self.links(flow))
+        return self.store.count_links(flow)
 
     def resolve(self, flow: str, via: str | None, side: Side, id: str) -> str | None:
         """The id on the other side of ``side``'s ``id`` in ``flow`` (or its about cards)."""
@@ -79,20 +116,23 @@ class LinkIndex:
         return link.trello_id if side == "custompms" else link.custompms_id
 
     def put(self, link: Link, tx: Any = None) -> Link:
+        old = self.get(link.flow, "custompms", link.custompms_id, tx)
         if self.write_through:
             link = (tx or self.store).put_link(link)
-        by_c, by_t = self._flow(link.flow)
-        old = by_c.get(link.custompms_id)
+        else:
+            self._changed.setdefault(link.flow, set()).add(link.custompms_id)
         if old is not None and old.trello_id != link.trello_id:
-            by_t.pop(old.trello_id, None)
-        by_c[link.custompms_id] = link
-        by_t[link.trello_id] = link
+            self._flow(link.flow)[1][old.trello_id] = None
+        self._keep(link)
         return link
 
     def remove(self, flow: str, custompms_id: str, tx: Any = None) -> None:
+        old = self.get(flow, "custompms", custompms_id, tx)
         if self.write_through:
             (tx or self.store).delete_link(flow, custompms_id)
+        else:
+            self._changed.setdefault(flow, set()).add(custompms_id)
         by_c, by_t = self._flow(flow)
-        old = by_c.pop(custompms_id, None)
+        by_c[custompms_id] = None
         if old is not None:
-            by_t.pop(old.trello_id, None)
+            by_t[old.trello_id] = None

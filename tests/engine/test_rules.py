@@ -80,3 +80,20 @@ def test_an_unmappable_value_is_set_aside_alone_and_the_other_edits_sync(pair: P
     pair.pms.writes.clear()
     pair.sync()
     assert not pair.trello.writes and not pair.pms.writes
+
+
+def test_an_edit_beats_a_delete_and_a_conflict_in_it_is_logged(pair: Pair):
+    task_id = one_task(pair)
+    [link] = pair.store.links("tasks")
+    pair.pms.edit("task", task_id, description="from PMS")
+    pair.trello.edit("card", link.trello_id, desc="from Trello")
+    pair.pms.remove("task", task_id)
+
+    pair.sync()
+
+    task = pair.pms.records["task"][task_id]
+    assert not task.deleted  # the edit on Trello brought the task back
+    [conflict] = pair.store.conflicts()
+    assert conflict.property == "description"
+    assert {conflict.custompms_value, conflict.trello_value} == {"from PMS", "from Trello"}
+    assert task.fields["description"] == pair.card_of(task_id)["desc"].split("\n\n---")[0]
