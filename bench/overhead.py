@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -49,6 +50,9 @@ FULL_RECORDS = 100_000
 TINY_RECORDS = 40
 TARGET_S = 10.0
 TARGET_RSS_MB = 500.0
+# An idle incremental cycle: it must cost the same however many links there are.
+IDLE_TARGET_S = 1.0
+IDLE_TARGET_MB = 150.0
 POSTGRES_URL = os.environ.get(
     "PMBRIDGE_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -101,6 +105,30 @@ def child_measure(store_url: str, world: Path) -> dict[str, Any]:
         "us_per_record": round(took / max(links, 1) * 1e6, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "rss_before_cycle_mb": round(rss_before, 1),
+        "writes": {"custompms": dict(custompms.writes), "trello": dict(trello.writes)},
+        "report": report.as_json(),
+    }
+
+
+def child_idle(store_url: str, world: Path) -> dict[str, Any]:
+    """An incremental cycle with nothing changed: its wall time, then (in a second idle
+    cycle, traced) the memory it allocates at its peak, and what it wrote."""
+    with world.open("rb") as file:
+        custompms, trello = pickle.load(file)
+    engine = _engine(store_url, custompms, trello)
+    links = sum(engine.store.count_links(f.name) for f in engine.flow_file.flows)
+    started = time.perf_counter()
+    report = asyncio.run(engine.run(SyncOptions()))
+    took = time.perf_counter() - started
+    tracemalloc.start()
+    asyncio.run(engine.run(SyncOptions()))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    engine.store.close()
+    return {
+        "wall_s": round(took, 3),
+        "links": links,
+        "engine_peak_mb": round(peak / 2**20, 1),
         "writes": {"custompms": dict(custompms.writes), "trello": dict(trello.writes)},
         "report": report.as_json(),
     }
@@ -230,6 +258,12 @@ def run(
             if backend == "sqlite":
                 console.print(f"  full reconcile on SQLite, {repeat} time(s) …")
                 result["backends"]["sqlite"] = measure(sqlite_url, world, repeat)
+                console.print("  an idle incremental cycle on SQLite …")
+                idle = _child("--child", "idle", "--store", sqlite_url, "--world", str(world))
+                idle["within_time"] = idle["wall_s"] < IDLE_TARGET_S
+                idle["within_memory"] = idle["engine_peak_mb"] < IDLE_TARGET_MB
+                idle["wrote_nothing"] = not any(idle["writes"].values())
+                result["idle"] = idle
                 continue
             problem = postgres_problem()
             if problem is not None:
@@ -268,6 +302,14 @@ def show(result: dict[str, Any]) -> None:
                 "none" if m["wrote_nothing"] else f"[red]{m['writes']}[/]",
             ]
         )
+    idle = result.get("idle")
+    if idle:
+        console.print(
+            f"Idle incremental cycle over {idle['links']:,} links: {idle['wall_s']:.3f} s "
+            f"{ok(idle['within_time'])} (< {IDLE_TARGET_S:g}), engine peak "
+            f"{idle['engine_peak_mb']:.1f} MB {ok(idle['within_memory'])} (< {IDLE_TARGET_MB:g}),"
+            f" writes: {'none' if idle['wrote_nothing'] else idle['writes']}"
+        )
     console.print(
         table(
             "Full reconcile of linked records, in memory (no network)",
@@ -291,6 +333,8 @@ def main(argv: list[str] | None = None) -> Path | None:
         shape = {"customers": args.customers, "projects": args.projects}
         if args.child == "setup":
             out = child_setup(args.store, args.world, args.tasks, shape)
+        elif args.child == "idle":
+            out = child_idle(args.store, args.world)
         else:
             out = child_measure(args.store, args.world)
         sys.stdout.write(json.dumps(out) + "\n")
@@ -319,7 +363,7 @@ def _parser() -> argparse.ArgumentParser:
         "(default 3; 1 at --size tiny)",
     )
     # The child processes' own options.
-    found.add_argument("--child", choices=("setup", "measure"), help=argparse.SUPPRESS)
+    found.add_argument("--child", choices=("setup", "measure", "idle"), help=argparse.SUPPRESS)
     found.add_argument("--store", help=argparse.SUPPRESS)
     found.add_argument("--world", type=Path, help=argparse.SUPPRESS)
     found.add_argument("--tasks", type=int, default=0, help=argparse.SUPPRESS)

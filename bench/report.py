@@ -229,6 +229,16 @@ def overhead(data: dict[str, Any]) -> list[str]:
                 ", ".join(f"{r['wall_s']:.2f} / {r['peak_rss_mb']:.0f}" for r in m.get("runs", [])),
             )
         )
+    idle = data.get("idle")
+    if idle:
+        lines += [
+            "",
+            f"An idle incremental cycle over {idle['links']:,} links (SQLite): "
+            f"{idle['wall_s']:.3f} s {_mark(idle['within_time'])} (target < 1 s), the engine's "
+            f"peak allocation {idle['engine_peak_mb']:.1f} MB {_mark(idle['within_memory'])} "
+            f"(target < 150 MB, traced), writes: "
+            f"{'none' if idle['wrote_nothing'] else idle['writes']}.",
+        ]
     return lines
 
 
