@@ -17,7 +17,7 @@ actions ask for the board to be listed again (``needs_relist``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from pmbridge.systems.trello.values import parse_datetime
 
 COMMENT_ACTIONS = frozenset({"commentCard", "updateComment", "deleteComment", "copyCommentCard"})
 LIST_ACTIONS_THAT_RELIST = frozenset({"moveListToBoard", "moveListFromBoard"})
+LIST_ACTIONS = frozenset({"createList", "updateList", "deleteList"})
 
 
 @dataclass(slots=True)
@@ -70,6 +71,21 @@ def fold_card_actions(actions: Iterable[Mapping[str, Any]]) -> dict[str, CardCha
         else:
             change.fetch = True
     return changes
+
+
+def changes_lists(actions: Iterable[Mapping[str, Any]], known: Container[str]) -> bool:
+    """Whether a board's actions created, renamed, moved, archived or removed a list, so
+    that its lists as cached before are stale. Creating a list already ``known`` (one
+    pmbridge made itself) changes nothing."""
+    for action in actions:
+        kind = action.get("type")
+        if kind == "createList":
+            made = ((action.get("data") or {}).get("list") or {}).get("id")
+            if made in known:
+                continue
+        if kind in LIST_ACTIONS or kind in LIST_ACTIONS_THAT_RELIST:
+            return True
+    return False
 
 
 def needs_relist(actions: Iterable[Mapping[str, Any]]) -> bool:

@@ -1,4 +1,8 @@
-"""The lists of each board, cached for one cycle: list id ⇄ name, and lists made on demand.
+"""The lists of each board, cached: list id ⇄ name, and lists made on demand.
+
+The cache lives as long as the connector (across the cycles of ``pmbridge serve``); the
+connector drops a board's lists when its feed shows a list action, and a list not found in
+the cache is looked up on the board once more before one is created.
 
 A card's ``list`` field is the NAME of its list. Writing a card resolves that name to a list
 of the card's board; a missing list is created at the position ``list_order`` gives it, so
@@ -18,7 +22,7 @@ POS_STEP = 16384.0  # Trello's spacing between neighbours
 
 
 class BoardLists:
-    """Per-cycle cache of board lists; ``clear()`` starts a new cycle."""
+    """A cache of board lists (see the module docstring); ``clear()`` forgets everything."""
 
     def __init__(self, client: TrelloClient, list_order: Sequence[str]):
         self.client = client
@@ -30,6 +34,15 @@ class BoardLists:
     def clear(self) -> None:
         self._lists.clear()
         self._missing.clear()
+
+    def new_cycle(self) -> None:
+        """A new cycle keeps the lists (a board's feed tells when they change), but looks
+        again for a list it could not name in the last one."""
+        self._missing.clear()
+
+    def known_ids(self, board_id: str) -> set[str]:
+        """The ids of the board's lists as cached (none when not read yet)."""
+        return {str(lst["id"]) for lst in self._lists.get(board_id, ())}
 
     def forget(self, board_id: str) -> None:
         """Drop one board's lists (they changed), so the next use reads them again."""
@@ -70,15 +83,26 @@ class BoardLists:
         """The id of the board's open list called ``name``, creating the list if missing."""
         lock = self._locks.setdefault(board_id, asyncio.Lock())
         async with lock:  # two cards wanting the same new list must not make two lists
+            cached = board_id in self._lists
             lists = await self.of(board_id)
-            for lst in lists:
-                if lst.get("name") == name and not lst.get("closed"):
-                    return str(lst["id"])
+            found = _open_list(lists, name)
+            if found is None and cached:  # made since the lists were read? Never twice.
+                lists = await self.of(board_id, refresh=True)
+                found = _open_list(lists, name)
+            if found is not None:
+                return found
             created = await self.client.create_list(
                 board_id, name, pos=position_for(name, lists, self.list_order)
             )
             lists.append(created)
             return str(created["id"])
+
+
+def _open_list(lists: Sequence[dict[str, Any]], name: str) -> str | None:
+    for lst in lists:
+        if lst.get("name") == name and not lst.get("closed"):
+            return str(lst["id"])
+    return None
 
 
 def position_for(name: str, lists: Sequence[dict[str, Any]], list_order: Sequence[str]) -> float:

@@ -44,7 +44,12 @@ from pmbridge.systems.trello.convert import (
     writable_fields,
 )
 from pmbridge.systems.trello.cursor import BoardPosition
-from pmbridge.systems.trello.feed import CardChange, fold_card_actions, needs_relist
+from pmbridge.systems.trello.feed import (
+    CardChange,
+    changes_lists,
+    fold_card_actions,
+    needs_relist,
+)
 from pmbridge.systems.trello.lists import BoardLists
 
 # Workspace and board reads keep no position: each is a fresh read of its scope.
@@ -93,9 +98,11 @@ class TrelloSystem:
         self._org_boards: dict[str, BatchItem] = {}
 
     async def begin_cycle(self) -> None:
-        """Start a sync cycle: forget what the previous one cached."""
+        """Start a sync cycle: forget the feeds the previous one read. Each board's lists
+        are kept across cycles (a service saves a call per board and cycle): a board's feed
+        showing a list action drops them."""
         self._clear_feed_cache()
-        self.lists.clear()
+        self.lists.new_cycle()
         self._org_boards.clear()
 
     async def check(self) -> None:
@@ -188,6 +195,9 @@ class TrelloSystem:
     ) -> Feed:
         positions = cursors.parse(cursor)
         reads = await run_all(self._read_board(b, positions.get(b), full) for b in boards)
+        for board, (_, actions, _) in zip(boards, reads, strict=True):
+            if changes_lists(actions, self.lists.known_ids(board)):
+                self.lists.forget(board)
         next_positions: dict[str, BoardPosition] = {}
         fresh: list[Action] = []
         listed: set[str] = set()
