@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from pmbridge.engine.echoes import Echoes
 from pmbridge.engine.report import CycleReport, Direction
 from pmbridge.engine.state import LinkIndex
 from pmbridge.flows.models import FlowFile
@@ -88,6 +89,7 @@ class CycleContext:
     index: LinkIndex
     custompms_url: str = ""
     progress: Progress = field(default=lambda flow, done, total: None)
+    echoes: Echoes = field(default_factory=Echoes)
     reads: dict[tuple[Side, str], Feed] = field(default_factory=dict)
     cursors: dict[tuple[Side, str], str | None] = field(default_factory=dict)
     #: records a read of this cycle set aside as malformed

@@ -471,12 +471,16 @@ class Executor:
         if self.cycle.dry_run:
             return Record(kind, id or f"{PLANNED}{kind} {key.rsplit(':', 1)[-1]})", dict(fields))
         if operation == "create":
-            return await system.create(kind, fields, idempotency_key=key)
-        assert id is not None
-        if operation == "update":
-            return await system.update(kind, id, fields, version=version, known=known)
-        await system.delete(kind, id)
-        return Record(kind, id, deleted=True)
+            written = await system.create(kind, fields, idempotency_key=key)
+        elif operation == "update":
+            assert id is not None
+            written = await system.update(kind, id, fields, version=version, known=known)
+        else:
+            assert id is not None
+            await system.delete(kind, id)
+            return Record(kind, id, deleted=True)
+        self.cycle.echoes.remember(side, kind, written.id, written.version or written.updated_at)
+        return written
 
 
 def _known(ctx: FlowContext, base: Base) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import logging
 from dataclasses import replace
 
 from pmbridge.engine.context import CycleContext, Progress, SyncOptions, Targets
+from pmbridge.engine.echoes import Echoes
 from pmbridge.engine.execute import Executor
 from pmbridge.engine.gather import gather
 from pmbridge.engine.plan import Breaker, FlowContext, FlowPlan, plan_flow
@@ -63,6 +64,8 @@ class Engine:
         self.systems: dict[Side, System] = {"custompms": custompms, "trello": trello}
         self.custompms_url = custompms_url
         self.progress = progress or (lambda flow, done, total: None)
+        # What our own writes produced, across cycles: a notice of one of them is an echo.
+        self.echoes = Echoes()
 
     def context(self, options: SyncOptions) -> CycleContext:
         """A fresh cycle context, with links, dead letters and held conflicts loaded."""
@@ -75,6 +78,7 @@ class Engine:
             index=LinkIndex(self.store, write_through=not options.dry_run),
             custompms_url=self.custompms_url,
             progress=self.progress,
+            echoes=self.echoes,
         )
         cycle.load()
         return cycle

@@ -28,6 +28,7 @@ from pmbridge.signatures import (
     verify_custompms_signature,
     verify_trello_signature,
 )
+from pmbridge.systems.custompms.values import kind_of
 
 TRELLO_PATH = "/hooks/trello"
 CUSTOMPMS_PATH = "/hooks/custompms"
@@ -79,6 +80,8 @@ class Hint:
     :param full: the change is one an incremental cycle cannot see
     :param board: the Trello board the change is on, when the delivery says
     :param resource: the Custompms resource that changed ("tasks"…)
+    :param change: what changed, as (kind, id, stamp) — a card and its action's date, a
+        comment (its action), a record and its version — to tell our own writes' echoes
     """
 
     source: str
@@ -86,6 +89,7 @@ class Hint:
     full: bool = False
     board: str | None = None
     resource: str | None = None
+    change: tuple[str, str, str] | None = None
 
 
 class _TrelloAction(BaseModel):
@@ -103,6 +107,21 @@ class _TrelloDelivery(BaseModel):
     model_config = ConfigDict(extra="allow")
     action: _TrelloAction
     model: _TrelloModel | None = None
+
+    @property
+    def change(self) -> tuple[str, str, str] | None:
+        """(kind, id, date) of what the action changed: a card, or a comment (the action)."""
+        action = self.action
+        date = getattr(action, "date", None)
+        data = getattr(action, "data", None)
+        if not isinstance(date, str) or not isinstance(data, dict):
+            return None
+        if action.type == "commentCard" and action.id:
+            return ("comment", action.id, date)
+        card = data.get("card")
+        if isinstance(card, dict) and isinstance(card.get("id"), str):
+            return ("card", str(card["id"]), date)
+        return None
 
     @property
     def board(self) -> str | None:
@@ -163,7 +182,9 @@ def create_receiver(
             action = delivery.action.id
             if action is None or seen.first_time(("trello", action)):
                 full = kind in FEEDLESS_ACTIONS
-                on_hint(Hint("trello", kind, full=full, board=delivery.board))
+                on_hint(
+                    Hint("trello", kind, full=full, board=delivery.board, change=delivery.change)
+                )
             return Response(status_code=200)
 
     if custompms_secret:
@@ -182,7 +203,11 @@ def create_receiver(
                 return _refuse(400, "not a Custompms notification ({resource, id, version})")
             event = ("custompms", note.resource, str(note.id), note.version, note.deleted)
             if note.version is None or seen.first_time(event):
-                on_hint(Hint("custompms", note.resource, resource=note.resource))
+                kind = kind_of(note.resource)
+                change = None
+                if kind is not None and note.version is not None:
+                    change = (kind, str(note.id), str(note.version))
+                on_hint(Hint("custompms", note.resource, resource=note.resource, change=change))
             return Response(status_code=204)
 
     return app

@@ -124,7 +124,6 @@ class Service:
         self.listen = listen
         self.http = http
         self.targeted = targeted
-        self._pending_targets = PendingTargets()
         self.status = ServeStatus(self.interval_s)
         self.once_per_s = once_per_s
         self.backoff_s = backoff_s
@@ -137,12 +136,12 @@ class Service:
         self.subscription: CustompmsSubscription | None = None
         self.cycles = 0
         self.hints = 0
+        self.echoes = 0  # notices of our own writes, ignored
         self.last_report: CycleReport | None = None
         self.last_error: PmbridgeError | None = None
         self.failure: PmbridgeError | None = None
         self._pending_since: float | None = None
-        self._pending_full = False
-        self._pending_count = 0
+        self._pending: list[Hint] = []  # hints since the last cycle started
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._stack = AsyncExitStack()
@@ -277,24 +276,42 @@ class Service:
     @property
     def pending_hints(self) -> int:
         """Hints received since the last cycle started (they are waiting for the next)."""
-        return self._pending_count
+        return len(self._pending)
 
     @property
     def idle(self) -> bool:
         """No cycle is running and no hint is waiting for one."""
-        return not self._in_cycle and not self._pending_count
+        return not self._in_cycle and not self._pending
 
     def hint(self, hint: Hint) -> None:
-        """Something changed: run a cycle once ``once_per_s`` has passed since the first hint."""
+        """Something changed: run a cycle once ``once_per_s`` has passed since the first hint.
+        A notice of our own write (its echo) changes nothing and starts none."""
+        if self._is_echo(hint):
+            return
         self.hints += 1
         self.status.hint_received(hint.source, hint.what)
-        self._pending_count += 1
-        self._pending_full = self._pending_full or hint.full
-        self._pending_targets.add(hint)
+        self._pending.append(hint)
         if self._pending_since is None:
             self._pending_since = asyncio.get_running_loop().time()
             self._wake.set()
         log.debug("hint from %s: %s", hint.source, hint.what)
+
+    def _is_echo(self, hint: Hint) -> bool:
+        """Whether ``hint`` is only the notice of a write of ours (counted in ``echoes``)."""
+        if hint.change is None or self.runtime is None:
+            return False
+        if not self.runtime.engine.echoes.is_ours(hint.source, *hint.change):
+            return False
+        self.echoes += 1
+        log.debug("echo of our own write from %s: %s", hint.source, hint.what)
+        return True
+
+    def _drop_echoes(self) -> None:
+        """A notice may arrive before the answer of the write it tells of (a system that
+        notifies while it answers): hints that came during a cycle are looked at again."""
+        self._pending = [hint for hint in self._pending if not self._is_echo(hint)]
+        if not self._pending:
+            self._pending_since = None
 
     def prompt_cycle(self) -> None:
         """Run a cycle soon, as after a delivery (the dashboard's "Retry now")."""
@@ -358,11 +375,13 @@ class Service:
 
     async def _cycle(self, trigger: str) -> None:
         assert self.runtime is not None
-        hints, full = self._pending_count, self._pending_full
-        targets = self._pending_targets.targets() if trigger == "hints" and self.targeted else None
+        taken, self._pending, self._pending_since = self._pending, [], None
+        hints, full = len(taken), any(hint.full for hint in taken)
+        pending = PendingTargets()
+        for hint in taken:
+            pending.add(hint)
+        targets = pending.targets() if trigger == "hints" and self.targeted else None
         # Hints from now on may have come after this cycle read the feeds: they make another.
-        self._pending_since, self._pending_count, self._pending_full = None, 0, False
-        self._pending_targets.clear()
         options = SyncOptions(
             targets=targets,
             full=full,
@@ -387,6 +406,7 @@ class Service:
             raise
         finally:
             self._in_cycle = False
+            self._drop_echoes()
         self.status.cycle_ended(report, time.monotonic() - started)
         self.cycles += 1
         self.last_report, self.last_error = report, None

@@ -12,11 +12,10 @@ from __future__ import annotations
 from pmbridge.engine.context import Targets
 from pmbridge.records import Side
 from pmbridge.serve.receiver import Hint
-from pmbridge.systems.custompms.values import KINDS as CUSTOMPMS_KINDS
+from pmbridge.systems.custompms.values import kind_of
 
 # What a board's action feed holds: its cards and their comments.
 TRELLO_BOARD_KINDS = frozenset({"card", "comment"})
-_KIND_OF_RESOURCE = {resource: kind for kind, (resource, _) in CUSTOMPMS_KINDS.items()}
 
 
 class PendingTargets:
@@ -31,7 +30,7 @@ class PendingTargets:
         self._everything = False
 
     def add(self, hint: Hint) -> None:
-        kind = _KIND_OF_RESOURCE.get(hint.resource or "")
+        kind = kind_of(hint.resource or "")
         if hint.full:
             self._everything = True
         elif hint.source == "trello" and hint.board:

@@ -133,7 +133,7 @@ async def test_custompms_notifications_verify_or_are_refused(receiver):
         headers={"X-Custompms-Signature": notify.sign(PMS_SECRET, body)},
     )
     assert good.status_code == 204
-    assert hints == [Hint("custompms", "tasks", resource="tasks")]
+    assert hints == [Hint("custompms", "tasks", resource="tasks", change=("task", "t1", "3"))]
 
 
 async def test_signed_bodies_that_are_not_deliveries_and_huge_bodies_are_refused(receiver):

@@ -73,6 +73,11 @@ KINDS: dict[str, tuple[str, dict[str, ValueKind]]] = {
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def kind_of(resource: str) -> str | None:
+    """The record kind of an API resource: ``tasks`` → ``task``; None for another one."""
+    return next((kind for kind, (name, _) in KINDS.items() if name == resource), None)
+
+
 def resource_of(kind: str) -> str:
     """The API resource of a record kind: ``task`` → ``tasks``."""
     try:
