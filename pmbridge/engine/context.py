@@ -90,6 +90,8 @@ class CycleContext:
     custompms_url: str = ""
     progress: Progress = field(default=lambda flow, done, total: None)
     echoes: Echoes = field(default_factory=Echoes)
+    #: the store's run of this cycle (None in a dry run): its writes are recorded there
+    run_id: int | None = None
     reads: dict[tuple[Side, str], Feed] = field(default_factory=dict)
     cursors: dict[tuple[Side, str], str | None] = field(default_factory=dict)
     #: records a read of this cycle set aside as malformed

@@ -184,7 +184,9 @@ class Executor:
             created = await system.find_created(kind, probe_of(mapping, intent.payload))
         if created is None:
             try:
-                created = await self.write(target, kind, "create", None, fields, key=key)
+                created = await self.write(
+                    target, kind, "create", None, fields, key=key, flow=flow.name
+                )
             except UnavailableError as err:
                 if not err.maybe_applied or intent is None:
                     raise
@@ -221,7 +223,10 @@ class Executor:
     async def _ensure_footer(self, ctx: FlowContext, link: Link, t: Record) -> None:
         fields = ctx.mapping.with_footer(t.fields, link.custompms_id)
         if fields:
-            await self.write("trello", ctx.mapping.kind("trello"), "update", link.trello_id, fields)
+            kind = ctx.mapping.kind("trello")
+            await self.write(
+                "trello", kind, "update", link.trello_id, fields, flow=ctx.flow.name, before=t
+            )
 
     async def _ensure_anchor(self, ctx: FlowContext, parent_id: Any) -> None:
         """Make sure ``parent_id``'s anchor (its "About this project" card) exists."""
@@ -268,7 +273,12 @@ class Executor:
         link = action.link
         if action.restore == "custompms":
             restored = await self.write(
-                "custompms", flow.custompms, "update", link.custompms_id, {"deleted": False}
+                "custompms",
+                flow.custompms,
+                "update",
+                link.custompms_id,
+                {"deleted": False},
+                flow=flow.name,
             )
             cycle.report.add(flow.name, "to_custompms", "created")
             await self._remerge(ctx, action, restored)
@@ -288,6 +298,8 @@ class Executor:
                     link.custompms_id,
                     fields,
                     version=c_version,
+                    flow=flow.name,
+                    before=action.custompms,
                 )
                 c_version = written.version
                 back = mapping.view("custompms", written).values
@@ -304,6 +316,8 @@ class Executor:
                     link.trello_id,
                     fields,
                     known=_known(ctx, new_base),
+                    flow=flow.name,
+                    before=action.trello,
                 )
                 try:
                     back = mapping.view("trello", written_trello).values
@@ -404,13 +418,15 @@ class Executor:
         target_id = link.trello_id if target == "trello" else link.custompms_id
         try:
             if isinstance(action, Delete):
-                await self.write(target, ctx.mapping.kind(target), "delete", target_id, {})
+                kind = ctx.mapping.kind(target)
+                await self.write(target, kind, "delete", target_id, {}, flow=flow.name)
                 cycle.index.remove(flow.name, link.custompms_id)
             else:
                 assert flow.archive is not None
                 prop = flow.property(flow.archive.custompms)
                 fields = ctx.mapping.write_fields(target, {prop.key: True})
-                await self.write(target, ctx.mapping.kind(target), "update", target_id, fields)
+                kind = ctx.mapping.kind(target)
+                await self.write(target, kind, "update", target_id, fields, flow=flow.name)
                 # Both bases say "archived": if the deleted record comes back (restored by a
                 # person), its un-archived state is a change that re-opens the other side.
                 base = action.base
@@ -456,8 +472,12 @@ class Executor:
         version: str | None = None,
         key: str = "",
         known: Mapping[str, Any] | None = None,
+        flow: str = "",
+        before: Record | None = None,
     ) -> Record:
-        """One write to a system; in a dry run, what the write would have returned."""
+        """One write to a system; in a dry run, what the write would have returned. The
+        write is recorded with the run: the fields it sent, and their values in ``before``
+        (the object as this cycle read it) where known."""
         system = self.cycle.systems[side]
         log.info(
             "%s%s %s %s %s: %s",
@@ -478,9 +498,29 @@ class Executor:
         else:
             assert id is not None
             await system.delete(kind, id)
+            self._record(flow, side, kind, operation, id, {}, before)
             return Record(kind, id, deleted=True)
         self.cycle.echoes.remember(side, kind, written.id, written.version or written.updated_at)
+        self._record(flow, side, kind, operation, written.id, fields, before)
         return written
+
+    def _record(
+        self,
+        flow: str,
+        side: Side,
+        kind: str,
+        operation: str,
+        id: str,
+        fields: Mapping[str, Any],
+        before: Record | None,
+    ) -> None:
+        cycle = self.cycle
+        if cycle.run_id is None:
+            return
+        was = None
+        if before is not None and not before.deleted:
+            was = {name: before.fields.get(name) for name in fields if name in before.fields}
+        cycle.store.add_run_write(cycle.run_id, flow, side, kind, id, operation, was, fields)
 
 
 def _known(ctx: FlowContext, base: Base) -> dict[str, Any]:

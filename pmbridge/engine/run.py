@@ -117,6 +117,7 @@ class Engine:
         )
         plans: list[FlowPlan] = []
         run_id = None if options.dry_run else self.store.start_run()
+        cycle.run_id = run_id
         try:
             for system in self.systems.values():
                 await system.begin_cycle()

@@ -143,4 +143,10 @@ def track_processes(conn: Connection) -> None:
     schema.registrations.create(conn)
 
 
+@MIGRATIONS
+def record_writes(conn: Connection) -> None:
+    """Version 3: every write of a run, with the values before and after (``run_writes``)."""
+    schema.run_writes.create(conn)
+
+
 SCHEMA_VERSION = MIGRATIONS.latest

@@ -177,3 +177,20 @@ class Registration:
     model_id: str | None
     owner: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RunWrite:
+    """One write a run made: to which object, and its fields before and after (native;
+    ``before`` is None for a create, or where the run did not read them)."""
+
+    id: int
+    run_id: int
+    flow: str
+    side: Side
+    kind: str
+    object_id: str
+    operation: str
+    before: Any
+    after: Any
+    at: datetime

@@ -182,4 +182,20 @@ registrations = Table(
     UniqueConstraint("system", "remote_id", name="registrations_system_remote_id_key"),
 )
 
+# Every write a run made, with the values it replaced and the ones it wrote (native fields).
+run_writes = Table(
+    "run_writes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, nullable=False, index=True),
+    Column("flow", Text, nullable=False),
+    Column("side", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("object_id", Text, nullable=False),
+    Column("operation", Text, nullable=False),
+    Column("before", JSONValue),
+    Column("after", JSONValue),
+    Column("at", UTCDateTime, nullable=False),
+)
+
 PMBRIDGE_TABLES = frozenset(table.name for table in metadata.sorted_tables)

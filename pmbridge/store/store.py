@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import URL, Connection, Engine, Row, Table, exc, func, select
@@ -41,11 +41,23 @@ from pmbridge.store.rows import (
     DeadLetter,
     Intent,
     Link,
+    RunWrite,
 )
 from pmbridge.store.rows import checked_json as _json
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with dates as ISO text, so a record's fields fit a JSON column."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
 
 
 def _now() -> datetime:
@@ -394,6 +406,41 @@ class _Operations(ProcessOperations):
             raise StoreError(f"conflict {conflict_id} is already {current.status}")
 
         return self._run(operation)
+
+    # --- what runs wrote ---------------------------------------------------------------
+
+    def add_run_write(
+        self,
+        run_id: int,
+        flow: str,
+        side: str,
+        kind: str,
+        object_id: str,
+        operation: str,
+        before: Any,
+        after: Any,
+    ) -> None:
+        """Record one write of run ``run_id`` (values are made plain JSON)."""
+        values = {
+            "run_id": run_id,
+            "flow": flow,
+            "side": _side(side, "side"),
+            "kind": kind,
+            "object_id": object_id,
+            "operation": operation,
+            "before": _json(_plain(before), "the values before"),
+            "after": _json(_plain(after), "the values after"),
+            "at": _now(),
+        }
+        statement = schema.run_writes.insert().values(**values)
+        self._run(lambda conn: conn.execute(statement))
+
+    def run_writes(self, run_id: int, *, limit: int = 1000) -> list[RunWrite]:
+        """The writes of one run, in order (at most ``limit``)."""
+        w = schema.run_writes.c
+        query = select(schema.run_writes).where(w.run_id == run_id).order_by(w.id).limit(limit)
+        rows = self._run(lambda conn: conn.execute(query).all())
+        return [RunWrite(**row._mapping) for row in rows]
 
     # --- dead letters -----------------------------------------------------------------
 

@@ -3,6 +3,7 @@ conflict or a dead letter, paging through links, and ``pmbridge ui``'s own check
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -37,6 +38,14 @@ def test_run_details_show_writes_per_flow_and_system_and_the_conflicts_logged(si
         assert "Conflicts logged" in second and f"#c{conflict_id}" in second
         for value in ("Task 0", "From PMS", "From Trello"):  # before, and both sides
             assert value in second
+        # Each write, with the values it replaced: the task took Trello's newer title.
+        writes = html.unescape(second)
+        assert re.search(
+            r"<td>tasks</td><td>Custompms</td><td>task \S+</td><td>update</td>"
+            r'<td>\{"title": "From PMS"\}</td><td>\{"title": "From Trello"\}</td>',
+            writes,
+        ), writes
+        assert "<td>create</td>" in html.unescape(first)
         assert client.get("/ui/runs/99").status_code == 404
 
 

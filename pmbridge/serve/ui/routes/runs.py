@@ -18,6 +18,9 @@ router = APIRouter()
 COLUMNS = ("created", "updated", "deleted", "linked", "unlinked", "conflicts", "errors")
 
 
+WRITES_SHOWN = 500  # the first writes of a run; a first sync may make thousands
+
+
 @router.get("/runs/{run_id}")
 def run_details(
     request: Request, run_id: int, dashboard: DashboardDep, session: SessionDep
@@ -44,5 +47,7 @@ def run_details(
         "problems": summary.get("problems") or [],
         "held_deletes": summary.get("held_deletes") or [],
         "conflicts": conflicts,
+        "writes": dashboard.store.run_writes(run_id, limit=WRITES_SHOWN),
+        "writes_shown": WRITES_SHOWN,
     }
     return render(request, "run.html", context, session=session)
