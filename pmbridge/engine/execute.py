@@ -27,6 +27,7 @@ from pmbridge.engine.actions import (
     HoldDelete,
     LinkPair,
     SetAside,
+    SetAsideProperty,
     Unlink,
     Update,
     Wait,
@@ -34,6 +35,7 @@ from pmbridge.engine.actions import (
 from pmbridge.engine.context import (
     DIRECTION,
     OP_HELD_DELETE,
+    OP_PROPERTY,
     OP_SYNC,
     OP_WAIT,
     CycleContext,
@@ -107,6 +109,8 @@ class Executor:
                     cycle.clear_letter(flow, target, source_id, op)
                     cycle.clear_letter(flow, source, source_id, op)
                 self._complete_settled_intents(ctx, step)
+            aside = {a.key for a in step.actions if isinstance(a, SetAsideProperty)}
+            cycle.clear_property_letters(flow, source_id, keep=aside)
         except Unmapped as err:
             await self.do(ctx, _unmapped(flow, target, source_id, err))
         except FATAL:
@@ -116,6 +120,10 @@ class Executor:
                 raise
             cycle.report.add(flow, DIRECTION[target], "errors")
             cycle.report.problem(f"{flow} {source} {source_id}: {err}")
+            if any(isinstance(a, Update) for a in step.actions):
+                # An update that may have been half applied is merged again next cycle
+                # (its source may not show up in the next read).
+                cycle.dead_letter(flow, target, source_id, OP_SYNC, str(err))
         except (InvalidValueError, NotFoundError, StaleVersionError, RemoteSystemError) as err:
             system: Side = "trello" if err.system == "trello" else "custompms"
             cycle.report.add(flow, DIRECTION[system], "errors")
@@ -144,6 +152,11 @@ class Executor:
             case SetAside():
                 source = other_side(action.side)
                 cycle.failed(flow, action.side, action.record_id, source, action.reason)
+            case SetAsideProperty():
+                cycle.report.add(flow, DIRECTION[action.side], "errors")
+                cycle.report.problem(f"{flow} {action.record_id}: {action.reason}")
+                op = OP_PROPERTY + action.key
+                cycle.dead_letter(flow, action.side, action.record_id, op, action.reason)
             case Archive() | Delete() | HoldDelete():
                 await self._delete(ctx, action)
 

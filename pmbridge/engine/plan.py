@@ -36,6 +36,7 @@ from pmbridge.engine.actions import (
     HoldDelete,
     LinkPair,
     SetAside,
+    SetAsideProperty,
     Unlink,
     Update,
     Wait,
@@ -98,7 +99,14 @@ class FlowContext:
 
     def __post_init__(self) -> None:
         rules = tuple(
-            MergeRule(p.key, p.direction, self.flow.policy_for(p), p.type in ("text", "markdown"))
+            MergeRule(
+                p.key,
+                p.direction,
+                self.flow.policy_for(p),
+                p.type in ("text", "markdown"),
+                shape=p.type if p.type in ("set", "items") else "value",
+                member=p.by,
+            )
             for p in self.flow.properties
         )
         object.__setattr__(self, "rules", rules)
@@ -199,7 +207,14 @@ def _plan_create(
         # A reference that does not resolve yet makes the record wait (checked here, so the
         # plan says so); the executor resolves again when it writes.
         ctx.mapping.write_fields(target, view.values, custompms_id=record.id)
-    return [Create(ctx.flow.name, target, record, view.values, anchor=anchor, relink=relink)]
+    create = Create(ctx.flow.name, target, record, view.values, anchor=anchor, relink=relink)
+    return [
+        create,
+        *(
+            SetAsideProperty(ctx.flow.name, target, record.id, key, reason)
+            for key, reason in sorted(view.problems.items())
+        ),
+    ]
 
 
 def _plan_linked(ctx: FlowContext, link: Link, c: Record | None, t: Record | None) -> list[Action]:
@@ -250,8 +265,24 @@ def plan_merge(
 ) -> list[Action]:
     """Merge a linked pair: an ``Update`` when anything is to be written or kept, and a
     ``Conflict`` per property changed differently on both sides (not already held)."""
+    # A property one side cannot map (a person missing from the people map) is set aside
+    # for this record: not merged, its base kept; the rest of the record syncs.
+    aside = {
+        key: (other_side(side), reason)
+        for side, view in (("custompms", c_view), ("trello", t_view))
+        if view is not None
+        for key, reason in view.problems.items()
+    }
+    # A set or item list one side does not carry (a Custompms without the feature) is
+    # left alone, as is its base.
+    skipped = set(aside) | {
+        rule.key
+        for rule in ctx.rules
+        if rule.shape != "value"
+        and any(v is not None and rule.key not in v.values for v in (c_view, t_view))
+    }
     merged = plan_pair(
-        list(ctx.rules),
+        [rule for rule in ctx.rules if rule.key not in skipped],
         base,
         c_view.values if c_view else base.custompms,
         t_view.values if t_view else base.trello,
@@ -259,6 +290,13 @@ def plan_merge(
         trello_times=t_view.times if t_view else None,
     )
     new_base = Base(dict(merged.base.custompms), dict(merged.base.trello))
+    for key in skipped:
+        for kept_base, old in (
+            (new_base.custompms, base.custompms),
+            (new_base.trello, base.trello),
+        ):
+            if key in old:
+                kept_base[key] = old[key]
     version = c.version if c is not None and c.version else link.custompms_version
     old_marks = {k: v for k, v in (link.base or {}).items() if k == "deleted"}
     kept = {k: v for k, v in marks.items() if k == "deleted"}
@@ -291,6 +329,8 @@ def plan_merge(
         if note.winner is None and (link.custompms_id, note.key) in ctx.held:
             continue
         actions.append(Conflict(ctx.flow.name, link, note))
+    for key, (target, reason) in sorted(aside.items()):
+        actions.append(SetAsideProperty(ctx.flow.name, target, link.custompms_id, key, reason))
     return actions
 
 
