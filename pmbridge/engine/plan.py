@@ -207,7 +207,13 @@ def _plan_create(
         # A reference that does not resolve yet makes the record wait (checked here, so the
         # plan says so); the executor resolves again when it writes.
         ctx.mapping.write_fields(target, view.values, custompms_id=record.id)
-    create = Create(ctx.flow.name, target, record, view.values, anchor=anchor, relink=relink)
+    # Items keep each system's own ids: the new object's items are new there.
+    items = {rule.key for rule in ctx.rules if rule.shape == "items"}
+    values = {
+        key: [{**item, "id": None} for item in value] if key in items and value else value
+        for key, value in view.values.items()
+    }
+    create = Create(ctx.flow.name, target, record, values, anchor=anchor, relink=relink)
     return [
         create,
         *(

@@ -113,7 +113,7 @@ def test_canonical_sets_are_sorted_and_people_go_through_the_map():
         {"url": "https://a", "title": ""},
         {"url": "https://b", "title": "Spec"},
     ]
-    with pytest.raises(UnmappedProperty, match="bob@example.com has no Trello username"):
+    with pytest.raises(UnmappedProperty, match=r"bob@example\.com has no Trello username"):
         canonical(assignees, "custompms", ("bob@example.com",), no_resolve)
     with pytest.raises(UnmappedProperty, match="@zed is not in the people map"):
         canonical(assignees, "trello", ("zed",), no_resolve)
