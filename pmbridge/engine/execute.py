@@ -128,7 +128,10 @@ class Executor:
             system: Side = "trello" if err.system == "trello" else "custompms"
             cycle.report.add(flow, DIRECTION[system], "errors")
             cycle.report.problem(f"{flow} {source} {source_id}: {err}")
-            cycle.dead_letter(flow, target, source_id, OP_SYNC, str(err))
+            # A set a system refused part of (a member not on the board) is filed under
+            # that property: what else the write carried was written.
+            op = _set_refused(ctx, err, system) or OP_SYNC
+            cycle.dead_letter(flow, target, source_id, op, str(err))
 
     async def do(self, ctx: FlowContext, action: Action) -> None:
         """Carry out one action."""
@@ -482,6 +485,17 @@ def _known(ctx: FlowContext, base: Base) -> dict[str, Any]:
         except Unmapped:
             continue
     return known
+
+
+def _set_refused(ctx: FlowContext, err: Exception, system: Side) -> str | None:
+    """``property:<key>`` when ``err`` refused a set property of the flow, else None."""
+    field = getattr(err, "field", None)
+    if not isinstance(err, InvalidValueError) or field is None:
+        return None
+    for prop in ctx.flow.properties:
+        if prop.type == "set" and getattr(prop, system) == field:
+            return OP_PROPERTY + prop.key
+    return None
 
 
 def _unmapped(flow: str, target: Side, record_id: str, err: Unmapped) -> Wait | SetAside:

@@ -274,7 +274,7 @@ def plan_merge(
     # A property one side cannot map (a person missing from the people map) is set aside
     # for this record: not merged, its base kept; the rest of the record syncs.
     aside = {
-        key: (other_side(side), reason)
+        key: (side, reason)
         for side, view in (("custompms", c_view), ("trello", t_view))
         if view is not None
         for key, reason in view.problems.items()
@@ -335,8 +335,10 @@ def plan_merge(
         if note.winner is None and (link.custompms_id, note.key) in ctx.held:
             continue
         actions.append(Conflict(ctx.flow.name, link, note))
-    for key, (target, reason) in sorted(aside.items()):
-        actions.append(SetAsideProperty(ctx.flow.name, target, link.custompms_id, key, reason))
+    for key, (_, reason) in sorted(aside.items()):
+        # Filed like any failure of the pair: under its Custompms record, which the next
+        # cycle reads again.
+        actions.append(SetAsideProperty(ctx.flow.name, "trello", link.custompms_id, key, reason))
     return actions
 
 

@@ -158,14 +158,16 @@ def people_flow_file(tmp_path: Path, people: str) -> Path:
 def test_assignees_and_members_sync_through_the_people_map(bridge: Bridge, tmp_path: Path):
     (tmp_path / "people.csv").write_text("email,trello\ncarol@example.com,@carol\n")
     flows = people_flow_file(
-        tmp_path, "people: {bob@example.com: bob}\n        people_file: people.csv"
+        tmp_path,
+        "people: {bob@example.com: bob, erin@example.com: erin}\n        people_file: people.csv",
     )
     bridge.settings = bridge.settings.model_copy(update={"flows": flows})
     world = bridge.trello_app.state.world
     bob = world.add_member("bob", "Bob", "")
     carol = world.add_member("carol", "Carol", "")
-    world.add_member("dave", "Dave", "")  # on no board
-    for email in ("bob@example.com", "carol@example.com", "dave@example.com"):
+    world.add_member("dave", "Dave", "")  # in no people map
+    erin = world.add_member("erin", "Erin", "")  # on no board
+    for email in ("bob@example.com", "carol@example.com", "dave@example.com", "erin@example.com"):
         bridge.pms.create("people", email=email, name=email.split("@")[0])
     seed(bridge.pms, tasks=1, comments=False)
     bridge.sync()
@@ -201,6 +203,24 @@ def test_assignees_and_members_sync_through_the_people_map(bridge: Bridge, tmp_p
     assert len(letters) == 1 and "dave@example.com" in letters[0].error
     assert "people" in letters[0].error
     assert any("dave@example.com" in p for p in report.problems)
+
+    # Erin is in the map but not on the board: the card gets what it can, the assignees
+    # are set aside with what to do, and adding her to the board settles it.
+    bridge.pms.update(
+        "tasks",
+        task["id"],
+        title="Renamed again",
+        assignees=["bob@example.com", "carol@example.com", "erin@example.com"],
+    )
+    bridge.sync()
+    assert the_card(bridge)["name"] == "Renamed again"
+    letters = [d for d in bridge.store().dead_letters() if d.operation == "property:assignees"]
+    assert len(letters) == 1 and "@erin is not a member of board" in letters[0].error
+    bridge.trello.call("PUT", f"/boards/{board['id']}/members/{erin.id}")
+    bridge.sync()
+    assert sorted(m["username"] for m in the_card(bridge)["members"]) == ["bob", "carol", "erin"]
+    assert bridge.store().dead_letters() == []
+    assert_idle(bridge)
 
 
 def test_a_card_made_in_trello_brings_its_parts_and_a_renamed_label_renames_the_tag(
