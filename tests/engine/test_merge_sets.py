@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from pmbridge.engine.merge import Base, MergeRule, plan_pair
 from pmbridge.engine.merge_sets import NO_WRITE, merge_items, merge_set
@@ -215,3 +216,53 @@ def test_random_item_edits_converge_and_keep_every_addition(c, t, policy):
     _, final = settle(c, t, base_c, base_t, policy=policy)
     added = {i["text"] for i in c + t if "+" in i["id"]}
     assert added <= {i["text"] for i in final}
+
+
+ELEMENTS = st.sampled_from(["a", "b", "c", "d"])
+
+
+class SetEditHistory(RuleBasedStateMachine):
+    """Random additions and removals on both sides between syncs (through ``plan_pair``):
+    after every sync both sides hold the same set, every element added since the last sync
+    is there, every one removed is gone, and a second sync writes nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c: set[str] = {"a"}
+        self.t: set[str] = {"a"}
+        self.base = Base({"s": ["a"]}, {"s": ["a"]})
+        self.synced = True
+        self.added: set[str] = set()
+        self.removed: set[str] = set()
+
+    @rule(side=st.sampled_from(["c", "t"]), element=ELEMENTS)
+    def toggle(self, side: str, element: str) -> None:
+        getattr(self, side).symmetric_difference_update({element})
+        self.synced = False
+
+    @rule()
+    def sync(self) -> None:
+        rule_ = MergeRule("s", shape="set")
+        base_c, base_t = set(self.base.custompms["s"]), set(self.base.trello["s"])
+        self.added = (self.c - base_c) | (self.t - base_t)
+        self.removed = (base_c - self.c) | (base_t - self.t)
+        plan = plan_pair([rule_], self.base, {"s": sorted(self.c)}, {"s": sorted(self.t)})
+        assert plan.conflicts == []
+        self.c = set(plan.to_custompms.get("s", self.c))
+        self.t = set(plan.to_trello.get("s", self.t))
+        self.base = plan.base
+        self.synced = True
+
+    @precondition(lambda self: self.synced)
+    @invariant()
+    def sides_equal_with_every_change(self) -> None:
+        assert self.c == self.t
+        assert self.added <= self.c and not (self.removed & self.c)
+        again = plan_pair(
+            [MergeRule("s", shape="set")], self.base, {"s": sorted(self.c)}, {"s": sorted(self.t)}
+        )
+        assert again.writes == 0
+
+
+SetEditHistory.TestCase.settings = settings(max_examples=150, stateful_step_count=25, deadline=None)
+test_random_set_edit_histories = SetEditHistory.TestCase
