@@ -207,11 +207,14 @@ def _plan_create(
         # A reference that does not resolve yet makes the record wait (checked here, so the
         # plan says so); the executor resolves again when it writes.
         ctx.mapping.write_fields(target, view.values, custompms_id=record.id)
-    # Items keep each system's own ids: the new object's items are new there.
+    # Items keep each system's own ids: the new object's items are new there. An empty set
+    # or list is left out (a new object has none; a Custompms 1.0 has no such property).
     items = {rule.key for rule in ctx.rules if rule.shape == "items"}
+    collections = {rule.key for rule in ctx.rules if rule.shape != "value"}
     values = {
         key: [{**item, "id": None} for item in value] if key in items and value else value
         for key, value in view.values.items()
+        if key not in collections or value
     }
     create = Create(ctx.flow.name, target, record, values, anchor=anchor, relink=relink)
     return [
