@@ -277,8 +277,8 @@ def plan_merge(
     # A property one side cannot map (a person missing from the people map) is set aside
     # for this record: not merged, its base kept; the rest of the record syncs.
     aside = {
-        key: (side, reason)
-        for side, view in (("custompms", c_view), ("trello", t_view))
+        key: reason
+        for view in (c_view, t_view)
         if view is not None
         for key, reason in view.problems.items()
     }
@@ -338,7 +338,7 @@ def plan_merge(
         if note.winner is None and (link.custompms_id, note.key) in ctx.held:
             continue
         actions.append(Conflict(ctx.flow.name, link, note))
-    for key, (_, reason) in sorted(aside.items()):
+    for key, reason in sorted(aside.items()):
         # Filed like any failure of the pair: under its Custompms record, which the next
         # cycle reads again.
         actions.append(SetAsideProperty(ctx.flow.name, "trello", link.custompms_id, key, reason))

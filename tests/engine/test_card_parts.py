@@ -253,3 +253,21 @@ def test_a_card_made_in_trello_brings_its_parts_and_a_renamed_label_renames_the_
     bridge.sync()
     assert bridge.pms.get("tasks", task["id"])["tags"] == ["operations"]
     assert_idle(bridge)
+
+
+def test_a_set_added_to_the_flow_file_later_syncs_after_one_full_sync(
+    bridge: Bridge, tmp_path: Path
+):
+    text = default_flows_path().read_text(encoding="utf-8")
+    without = tmp_path / "without-tags.yaml"
+    start = text.index("      - custompms: tags\n")
+    end = text.index("      - custompms: assignees\n")
+    without.write_text(text[:start] + text[end:], encoding="utf-8")
+    bridge.settings = bridge.settings.model_copy(update={"flows": without})
+    _, card = one_task(bridge, tags=["web"])
+    assert card["labels"] == []  # not mapped yet
+
+    bridge.settings = bridge.settings.model_copy(update={"flows": default_flows_path()})
+    bridge.sync(full=True)
+    assert label_names(the_card(bridge)) == ["web"]
+    assert_idle(bridge)
