@@ -140,7 +140,7 @@ def merge_set(
         merged_t if merged_t != current_t else NO_WRITE,
         _sorted(new_bc, member),
         _sorted(new_bt, member),
-        tuple(notes),
+        _one_note(notes, key, current_c, current_t, _sorted(bc.values(), member)),
     )
 
 
@@ -241,8 +241,41 @@ def merge_items(
         to_t if to_t != current_t else NO_WRITE,
         [{"id": e.c_id, **(e.base_c or e.c or {})} for e in merged],
         [{"id": e.t_id, **(e.base_t or e.t or {})} for e in merged],
-        tuple(note for e in merged for note in e.notes),
+        _one_note(
+            [note for e in merged for note in e.notes],
+            key,
+            _texts(current_c),
+            _texts(current_t),
+            _texts(bc),
+        ),
     )
+
+
+def _texts(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Items without their ids (which differ between the systems)."""
+    return [{"text": i.get("text") or "", "done": bool(i.get("done"))} for i in items]
+
+
+def _one_note(
+    notes: list[ConflictNote], key: str, custompms: Any, trello: Any, base: Any
+) -> tuple[ConflictNote, ...]:
+    """The conflicts over a set's elements (or a list's items) as one conflict over the
+    property, with both sides' whole values, so that ``pmbridge conflicts resolve`` can
+    write either side's value to both; the winner is the first element's."""
+    if not notes:
+        return ()
+    first = notes[0]
+    note = ConflictNote(
+        key=key,
+        base=base,
+        custompms=custompms,
+        trello=trello,
+        custompms_changed_at=first.custompms_changed_at,
+        trello_changed_at=first.trello_changed_at,
+        policy=first.policy,
+        winner=first.winner,
+    )
+    return (note,)
 
 
 def _merge_entry(entry: _Entry, key: str, policy: ConflictPolicy, times: Times) -> bool:

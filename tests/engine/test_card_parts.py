@@ -4,10 +4,15 @@ whose create answer was lost is made once."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
+from pmbridge.cli import app
 from pmbridge.flows.loader import default_flows_path
+from tests.engine.test_cli import env_of
 from tests.fixtures.bridge import Bridge, seed
 
 
@@ -270,4 +275,27 @@ def test_a_set_added_to_the_flow_file_later_syncs_after_one_full_sync(
     bridge.settings = bridge.settings.model_copy(update={"flows": default_flows_path()})
     bridge.sync(full=True)
     assert label_names(the_card(bridge)) == ["web"]
+    assert_idle(bridge)
+
+
+def test_a_link_retitled_on_both_sides_is_one_conflict_that_resolve_settles(bridge: Bridge):
+    url = "https://example.com/spec"
+    task, card = one_task(bridge, links=[{"title": "Spec", "url": url}])
+    (attachment,) = card["attachments"]
+    bridge.pms.update("tasks", task["id"], links=[{"title": "Spec (PMS)", "url": url}])
+    time.sleep(0.05)  # Trello's edit is the newer one
+    bridge.trello.call("DELETE", f"/cards/{card['id']}/attachments/{attachment['id']}")
+    bridge.trello.call("POST", f"/cards/{card['id']}/attachments", url=url, name="Spec (Trello)")
+    assert bridge.sync().count("conflicts") == 1
+    assert [a["name"] for a in the_card(bridge)["attachments"]] == ["Spec (Trello)"]
+    (conflict,) = bridge.store().conflicts()
+    assert conflict.property == "links"
+
+    result = CliRunner().invoke(
+        app, ["conflicts", "resolve", str(conflict.id), "--take", "custompms"], env=env_of(bridge)
+    )
+    assert result.exit_code == 0, result.output
+    assert [a["name"] for a in the_card(bridge)["attachments"]] == ["Spec (PMS)"]
+    links = bridge.pms.get("tasks", task["id"])["links"]
+    assert [(x["title"], x["url"]) for x in links] == [("Spec (PMS)", url)]
     assert_idle(bridge)
