@@ -81,3 +81,16 @@ async def test_a_write_applies_the_difference_and_reuses_labels_by_name(
     stats = sandbox.stats()["by_route"]
     assert stats.get("POST /1/checklists/{id}/checkItems", 0) == 0  # no item made again
     assert stats.get("POST /1/cards/{id}/checklists", 0) == 0  # the checklist is reused
+
+
+async def test_an_item_added_between_two_others_lands_there(
+    system: TrelloSystem, client: TrelloClient, board: dict[str, Any]
+) -> None:
+    card = await client.create_card(board["lists"]["To Do"]["id"], name="Card")
+    items = [{"id": None, "text": t, "done": False} for t in ("a", "b")]
+    first = await system.update("card", card["id"], {"checklist": items})
+    a, b = first.fields["checklist"]
+    middle = [a, {"id": None, "text": "new", "done": False}, b]
+    again = await system.update("card", card["id"], {"checklist": middle})
+    assert [i["text"] for i in again.fields["checklist"]] == ["a", "new", "b"]
+    assert [again.fields["checklist"][n]["id"] for n in (0, 2)] == [a["id"], b["id"]]

@@ -193,8 +193,9 @@ class CardParts:
                 changes["state"] = "complete" if done else "incomplete"
             if changes:
                 await self._put_item(card, item["id"], changes)
-        kept_order = [i for i in current if i in keep]
-        if [i for i in order if i in keep] != kept_order:
+        # Now the kept items stand in their old order and the new ones after them.
+        standing = [i for i in current if i in keep] + [i for i in order if i not in keep]
+        if order != standing:
             for n, item_id in enumerate(order, start=1):
                 await self._put_item(card, item_id, {"pos": n * POS_STEP})
 
