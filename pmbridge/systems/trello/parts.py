@@ -23,8 +23,7 @@ PART_FIELDS = ("labels", "members", "checklist", "attachments")
 DEFAULT_CHECKLIST = "Checklist"
 # What a card read adds to read the parts along (TRELLO_API.md §6, GET /boards/{id}/cards).
 PART_PARAMS: dict[str, str] = {
-    "checklists": "all",
-    "checklist_fields": "name,pos",
+    "checklists": "all",  # with their check items (no checklist_fields: keep them all)
     "attachments": "true",
     "attachment_fields": "id,name,url,isUpload,pos",
     "members": "true",
