@@ -24,6 +24,10 @@ an item added on either side is kept (added on both with the same text: one item
 removed on one side is removed unless edited on the other. Order: the side that reordered
 its items gives the order (Custompms when both did); items added on the other side follow
 the item they followed there.
+
+Conflicts over elements or items come out as one conflict over the whole property, with
+both sides' whole values (a checklist's without their ids), so that ``pmbridge conflicts
+resolve`` can write either side's value to both.
 """
 
 from __future__ import annotations
@@ -36,7 +40,15 @@ from typing import Any
 from pmbridge.engine.merge import ConflictNote, merge_property
 from pmbridge.flows.models import ConflictPolicy
 
-NO_WRITE: Any = type("NoWrite", (), {"__repr__": lambda self: "NO_WRITE"})()
+
+class _NoWrite:
+    """Nothing to write to that side (``None`` could be a value)."""
+
+    def __repr__(self) -> str:
+        return "NO_WRITE"
+
+
+NO_WRITE: Any = _NoWrite()
 
 
 @dataclass(frozen=True, slots=True)
