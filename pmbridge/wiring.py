@@ -16,6 +16,7 @@ from pmbridge.flows import FlowFile, load_flows
 from pmbridge.store import Store, open_store
 from pmbridge.systems.custompms import CustompmsClient, CustompmsSystem
 from pmbridge.systems.trello import TrelloClient, TrelloLimits, TrelloSystem
+from pmbridge.systems.trello.parts import DEFAULT_CHECKLIST
 
 
 def list_order(flow_file: FlowFile) -> list[str]:
@@ -26,6 +27,15 @@ def list_order(flow_file: FlowFile) -> list[str]:
             if flow.trello == "card" and prop.trello == "list" and prop.values:
                 names.extend(v for v in prop.values.values() if v not in names)
     return names
+
+
+def checklist_name(flow_file: FlowFile) -> str:
+    """The card checklist the flow file maps a task's checklist to ("Checklist")."""
+    for flow in flow_file.flows:
+        for prop in flow.properties:
+            if flow.trello == "card" and prop.type == "items" and prop.checklist_name:
+                return prop.checklist_name
+    return DEFAULT_CHECKLIST
 
 
 @dataclass
@@ -66,6 +76,7 @@ async def open_engine(
             limits=trello_limits,
         ),
         list_order=list_order(flow_file) or ("To Do", "Doing", "Done"),
+        checklist_name=checklist_name(flow_file),
     )
     custompms = CustompmsSystem(
         CustompmsClient(settings.custompms_url, settings.custompms_token.get_secret_value())

@@ -190,8 +190,34 @@ class SetAside:
         return f"set aside: {self.side} {self.record_id}: {self.reason}"
 
 
+@dataclass(frozen=True, slots=True)
+class SetAsideProperty:
+    """One property of a record that cannot be synced as it is (a person with no
+    counterpart): it goes to the dead-letter list with what to fix, under its own operation
+    (``property:<key>``), while the rest of the record syncs; retried every cycle."""
+
+    flow: str
+    side: Side
+    record_id: str
+    key: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"set aside {self.key}: {self.side} {self.record_id}: {self.reason}"
+
+
 Action = (
-    Create | LinkPair | Update | Conflict | Unlink | Archive | Delete | HoldDelete | Wait | SetAside
+    Create
+    | LinkPair
+    | Update
+    | Conflict
+    | Unlink
+    | Archive
+    | Delete
+    | HoldDelete
+    | Wait
+    | SetAside
+    | SetAsideProperty
 )
 
 

@@ -21,6 +21,8 @@ from pmbridge.systems.base import Feed, System
 
 DIRECTION: dict[Side, Direction] = {"trello": "to_trello", "custompms": "to_custompms"}
 OP_SYNC, OP_WAIT, OP_HELD_DELETE = "sync", "wait", "held_delete"
+# A property set aside for one record: "property:<key>" (the rest of the record syncs).
+OP_PROPERTY = "property:"
 
 Progress = Callable[[str, int, int], None]
 
@@ -131,6 +133,13 @@ class CycleContext:
         if key in self.letters and not self.dry_run:
             self.store.clear_dead_letter(flow, side, record_id, op)
             self.letters.discard(key)
+
+    def clear_property_letters(self, flow: str, record_id: str, keep: set[str]) -> None:
+        """Clear a record's property dead letters, but for the properties in ``keep``."""
+        for f, side, rid, op in list(self.letters):
+            if f == flow and rid == record_id and op.startswith(OP_PROPERTY):
+                if op[len(OP_PROPERTY) :] not in keep:
+                    self.clear_letter(flow, side, record_id, op)
 
     def failed(self, flow: str, target: Side, record_id: str, source: Side, error: str) -> None:
         """A record failed for a reason a person must fix: count it, say it, file it."""

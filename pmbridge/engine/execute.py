@@ -30,6 +30,7 @@ from pmbridge.engine.actions import (
     HoldDelete,
     LinkPair,
     SetAside,
+    SetAsideProperty,
     Unlink,
     Update,
     Wait,
@@ -37,6 +38,7 @@ from pmbridge.engine.actions import (
 from pmbridge.engine.context import (
     DIRECTION,
     OP_HELD_DELETE,
+    OP_PROPERTY,
     OP_SYNC,
     OP_WAIT,
     CycleContext,
@@ -110,6 +112,8 @@ class Executor:
                     cycle.clear_letter(flow, source, source_id, op)
                 self._complete_settled_intents(ctx, step)
             self._strikes.clear()
+            aside = {a.key for a in step.actions if isinstance(a, SetAsideProperty)}
+            cycle.clear_property_letters(flow, source_id, keep=aside)
         except Unmapped as err:
             await self.do(ctx, _unmapped(flow, target, source_id, err))
         except AuthenticationError:
@@ -124,7 +128,10 @@ class Executor:
             system = "trello" if err.system == "trello" else "custompms"
             cycle.report.add(flow, DIRECTION[system], "errors")
             cycle.report.problem(f"{flow} {source} {source_id}: {err}")
-            cycle.dead_letter(flow, target, source_id, OP_SYNC, str(err))
+            # A set a system refused part of (a member not on the board) is filed under
+            # that property: what else the write carried was written.
+            op = _set_refused(ctx, err, system) or OP_SYNC
+            cycle.dead_letter(flow, target, source_id, op, str(err))
 
     def _strike(self, err: UnavailableError | RateLimitedError) -> None:
         """Count a step its system failed; re-raise when the system answers nothing at all."""
@@ -154,6 +161,11 @@ class Executor:
             case SetAside():
                 source = other_side(action.side)
                 cycle.failed(flow, action.side, action.record_id, source, action.reason)
+            case SetAsideProperty():
+                cycle.report.add(flow, DIRECTION[action.side], "errors")
+                cycle.report.problem(f"{flow} {action.record_id}: {action.reason}")
+                op = OP_PROPERTY + action.key
+                cycle.dead_letter(flow, action.side, action.record_id, op, action.reason)
             case Archive() | Delete() | HoldDelete():
                 await self._delete(ctx, action)
 
@@ -532,6 +544,17 @@ def _known(ctx: FlowContext, base: Base) -> dict[str, Any]:
         except Unmapped:
             continue
     return known
+
+
+def _set_refused(ctx: FlowContext, err: Exception, system: Side) -> str | None:
+    """``property:<key>`` when ``err`` refused a set property of the flow, else None."""
+    field = getattr(err, "field", None)
+    if not isinstance(err, InvalidValueError) or field is None:
+        return None
+    for prop in ctx.flow.properties:
+        if prop.type == "set" and getattr(prop, system) == field:
+            return OP_PROPERTY + prop.key
+    return None
 
 
 def _unmapped(flow: str, target: Side, record_id: str, err: Unmapped) -> Wait | SetAside:

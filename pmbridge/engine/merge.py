@@ -110,6 +110,9 @@ class MergeRule:
     direction: Direction = "both"
     policy: ConflictPolicy = "newest_wins"
     lines: bool = False  # a text whose edits may merge line by line
+    #: "value" merges whole values; "set" element by element; "items" item by item
+    shape: Literal["value", "set", "items"] = "value"
+    member: str | None = None  # a set of objects: the member identifying an element
 
 
 def merge_lines(base: str, ours: str, theirs: str) -> str | None:
@@ -227,6 +230,9 @@ def plan_pair(
     c_times = custompms_times or {}
     t_times = trello_times or {}
     for rule in rules:
+        if rule.shape != "value":
+            _plan_collection(plan, rule, base, custompms, trello, c_times, t_times)
+            continue
         decision = merge_property(
             custompms.get(rule.key),
             trello.get(rule.key),
@@ -248,3 +254,37 @@ def plan_pair(
         if decision.conflict is not None:
             plan.conflicts.append(decision.conflict)
     return plan
+
+
+def _plan_collection(
+    plan: PairPlan,
+    rule: MergeRule,
+    base: Base,
+    custompms: Mapping[str, Any],
+    trello: Mapping[str, Any],
+    c_times: Mapping[str, datetime | None],
+    t_times: Mapping[str, datetime | None],
+) -> None:
+    """A set or item list: each side may get its own value (item ids differ per side)."""
+    # merge_sets builds on merge_property: imported here to keep the import one-way.
+    from pmbridge.engine import merge_sets
+
+    merge = merge_sets.merge_set if rule.shape == "set" else merge_sets.merge_items
+    extra = {"member": rule.member} if rule.shape == "set" else {}
+    decision = merge(
+        custompms.get(rule.key),
+        trello.get(rule.key),
+        base_custompms=base.custompms.get(rule.key),
+        base_trello=base.trello.get(rule.key),
+        key=rule.key,
+        policy=rule.policy,
+        times=merge_sets.Times(c_times.get(rule.key), t_times.get(rule.key)),
+        **extra,
+    )
+    plan.base.custompms[rule.key] = decision.base_custompms
+    plan.base.trello[rule.key] = decision.base_trello
+    if decision.to_custompms is not merge_sets.NO_WRITE:
+        plan.to_custompms[rule.key] = decision.to_custompms
+    if decision.to_trello is not merge_sets.NO_WRITE:
+        plan.to_trello[rule.key] = decision.to_trello
+    plan.conflicts.extend(decision.conflicts)

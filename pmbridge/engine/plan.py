@@ -37,6 +37,7 @@ from pmbridge.engine.actions import (
     HoldDelete,
     LinkPair,
     SetAside,
+    SetAsideProperty,
     Unlink,
     Update,
     Wait,
@@ -101,7 +102,14 @@ class FlowContext:
 
     def __post_init__(self) -> None:
         rules = tuple(
-            MergeRule(p.key, p.direction, self.flow.policy_for(p), p.type in ("text", "markdown"))
+            MergeRule(
+                p.key,
+                p.direction,
+                self.flow.policy_for(p),
+                p.type in ("text", "markdown"),
+                shape=p.type if p.type in ("set", "items") else "value",
+                member=p.by,
+            )
             for p in self.flow.properties
         )
         object.__setattr__(self, "rules", rules)
@@ -206,7 +214,23 @@ def _plan_create(
         # A reference that does not resolve yet makes the record wait (checked here, so the
         # plan says so); the executor resolves again when it writes.
         ctx.mapping.write_fields(target, view.values, custompms_id=record.id)
-    return [Create(ctx.flow.name, target, record, view.values, anchor=anchor, relink=relink)]
+    # Items keep each system's own ids: the new object's items are new there. An empty set
+    # or list is left out (a new object has none; a Custompms 1.0 has no such property).
+    items = {rule.key for rule in ctx.rules if rule.shape == "items"}
+    collections = {rule.key for rule in ctx.rules if rule.shape != "value"}
+    values = {
+        key: [{**item, "id": None} for item in value] if key in items and value else value
+        for key, value in view.values.items()
+        if key not in collections or value
+    }
+    create = Create(ctx.flow.name, target, record, values, anchor=anchor, relink=relink)
+    return [
+        create,
+        *(
+            SetAsideProperty(ctx.flow.name, target, record.id, key, reason)
+            for key, reason in sorted(view.problems.items())
+        ),
+    ]
 
 
 def _plan_linked(ctx: FlowContext, link: Link, c: Record | None, t: Record | None) -> list[Action]:
@@ -257,8 +281,24 @@ def plan_merge(
 ) -> list[Action]:
     """Merge a linked pair: an ``Update`` when anything is to be written or kept, and a
     ``Conflict`` per property changed differently on both sides (not already held)."""
+    # A property one side cannot map (a person missing from the people map) is set aside
+    # for this record: not merged, its base kept; the rest of the record syncs.
+    aside = {
+        key: reason
+        for view in (c_view, t_view)
+        if view is not None
+        for key, reason in view.problems.items()
+    }
+    # A set or item list one side does not carry (a Custompms without the feature) is
+    # left alone, as is its base.
+    skipped = set(aside) | {
+        rule.key
+        for rule in ctx.rules
+        if rule.shape != "value"
+        and any(v is not None and rule.key not in v.values for v in (c_view, t_view))
+    }
     merged = plan_pair(
-        list(ctx.rules),
+        [rule for rule in ctx.rules if rule.key not in skipped],
         base,
         c_view.values if c_view else base.custompms,
         t_view.values if t_view else base.trello,
@@ -266,6 +306,13 @@ def plan_merge(
         trello_times=t_view.times if t_view else None,
     )
     new_base = Base(dict(merged.base.custompms), dict(merged.base.trello))
+    for key in skipped:
+        for kept_base, old in (
+            (new_base.custompms, base.custompms),
+            (new_base.trello, base.trello),
+        ):
+            if key in old:
+                kept_base[key] = old[key]
     set_aside = _set_aside_unmappable(ctx, link, base, new_base, merged.to_custompms, "custompms")
     set_aside += _set_aside_unmappable(ctx, link, base, new_base, merged.to_trello, "trello")
     version = c.version if c is not None and c.version else link.custompms_version
@@ -300,6 +347,10 @@ def plan_merge(
         if note.winner is None and (link.custompms_id, note.key) in ctx.held:
             continue
         actions.append(Conflict(ctx.flow.name, link, note))
+    for key, reason in sorted(aside.items()):
+        # Filed like any failure of the pair: under its Custompms record, which the next
+        # cycle reads again.
+        actions.append(SetAsideProperty(ctx.flow.name, "trello", link.custompms_id, key, reason))
     return actions + set_aside
 
 
@@ -324,8 +375,10 @@ def _set_aside_unmappable(
             del writes[key]
             new_base.custompms[key] = base.custompms.get(key)
             new_base.trello[key] = base.trello.get(key)
-            source_id = link.custompms_id if target == "trello" else link.trello_id
-            set_aside.append(SetAside(ctx.flow.name, target, source_id, f"{key}: {err}"))
+            reason = f"{key}: {err}"
+            set_aside.append(
+                SetAsideProperty(ctx.flow.name, "trello", link.custompms_id, key, reason)
+            )
     return set_aside
 
 

@@ -37,6 +37,14 @@ def trello_type(prop: Property) -> str:
         return f"reference ({prop.flow}{', About card' if prop.via else ''})"
     if prop.type == "text":
         return "string"
+    if prop.type == "set":
+        if prop.people is not None:
+            return "set of members (usernames, via the people map)"
+        if prop.by is not None:
+            return f"set of URL attachments (by {prop.by})"
+        return "set of labels (by name)"
+    if prop.type == "items":
+        return f'checklist items ("{prop.checklist_name or "Checklist"}")'
     return prop.type
 
 
@@ -124,6 +132,26 @@ def _notes(flow: Flow) -> list[str]:
                 f"``{prop.custompms}`` ↔ ``{prop.trello}`` values: {pairs}; a Trello "
                 "value not listed is outside the sync (its object is unlinked, not "
                 "deleted)."
+            )
+        if prop.type == "set":
+            notes.append(
+                f"``{prop.custompms}`` ↔ ``{prop.trello}``: a set; additions and removals on "
+                "both sides combine (an element removed on one side and edited on the other is "
+                "kept)."
+            )
+        if prop.label_colors:
+            colours = ", ".join(f"``{k}`` {v}" for k, v in prop.label_colors.items())
+            notes.append(f"A missing label is made on the board: {colours}; others colourless.")
+        if prop.people is not None:
+            notes.append(
+                f"``{prop.custompms}`` ↔ ``{prop.trello}`` through the people map "
+                f"({len(prop.people)} people); a person not in it is set aside for this "
+                "property alone, with what to add."
+            )
+        if prop.type == "items":
+            notes.append(
+                f"``{prop.custompms}`` ↔ ``{prop.trello}``: item by item (text, done, order); "
+                "an item removed on one side is removed unless edited on the other."
             )
         if prop.parent:
             where = ' via its "About this project" card' if prop.via else ""

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from pmbridge.errors import ConfigError
 from pmbridge.flows.models import Flow, FlowFile, Property
+from pmbridge.flows.people import attach_people
 from pmbridge.systems.kinds import catalog
 
 Path_ = tuple[str | int, ...]
@@ -34,6 +35,8 @@ _FITS: dict[str, set[str]] = {
     "date": {"instant"},
     "enum": {"string"},
     "reference": {"id"},
+    "set": {"tags", "people", "links"},
+    "items": {"checklist"},
 }
 _SIDE_NAMES = {"custompms": "Custompms", "trello": "Trello"}
 
@@ -53,10 +56,10 @@ def load_flows(path: Path | str | None = None) -> FlowFile:
             f"cannot read the flow file: {err.strerror}; check --flows / PMBRIDGE_FLOWS",
             file=str(file),
         ) from err
-    return parse_flows(text, str(file))
+    return parse_flows(text, str(file), base_dir=file.parent)
 
 
-def parse_flows(text: str, filename: str = "<flows>") -> FlowFile:
+def parse_flows(text: str, filename: str = "<flows>", *, base_dir: Path | None = None) -> FlowFile:
     """Validate flow-file text; ``filename`` is used in error messages.
 
     Every problem is reported at once, in line order, one ``file:line: what`` per line; only
@@ -85,7 +88,9 @@ def parse_flows(text: str, filename: str = "<flows>") -> FlowFile:
         problems = [(tuple(error["loc"]), _pydantic_message(error, data)) for error in err.errors()]
         problems.extend(_check(_flows_that_validate(data, err.errors())))
         raise _all_problems(problems, lines, filename) from err
-    problems = list(
+    # People files are read relative to the flow file (``base_dir``), else to the cwd.
+    flow_file, problems = attach_people(flow_file, base_dir)
+    problems.extend(
         _check([(i, f, list(range(len(f.properties)))) for i, f in enumerate(flow_file.flows)])
     )
     if problems:
@@ -311,12 +316,38 @@ def _check_flow(
                     f"flow '{flow.name}': {_SIDE_NAMES[side]} property '{name}' is read-only; "
                     f"set direction: {other}",
                 )
+        if prop.type == "set":
+            yield from _check_set(
+                flow,
+                prop,
+                pat,
+                {CATALOG[s][kinds[s]].get(getattr(prop, s), ("",))[0] for s in kinds},
+            )
         if prop.type == "reference" and (prop.flow in earlier or not broken_before):
             yield from _check_reference(flow, prop, pat, earlier)
         parents += prop.parent
     if parents > 1:
         yield (*at, "properties"), f"flow '{flow.name}': only one property may be 'parent: true'"
     yield from _check_flow_options(flow, at)
+
+
+def _check_set(
+    flow: Flow, prop: Property, pat: Path_, value_types: set[str]
+) -> Iterator[tuple[Path_, str]]:
+    """A set of people needs the people map; a set of links names its identifying member."""
+    name = f"flow '{flow.name}': property '{prop.custompms}'"
+    if "people" in value_types and prop.people is None:
+        yield (
+            (*pat, "people"),
+            f"{name} maps people: give 'people' (Custompms email: Trello username) or "
+            "'people_file' (a CSV with columns email,trello)",
+        )
+    if "people" not in value_types and prop.people is not None:
+        yield (*pat, "people"), f"{name} holds no people: 'people' is only for assignees"
+    if "links" in value_types and prop.by is None:
+        yield (*pat, "by"), f"{name} is a set of links: add 'by: url' (what identifies one)"
+    if "links" not in value_types and prop.by is not None:
+        yield (*pat, "by"), f"{name} is a set of names: 'by' is only for sets of links"
 
 
 def _check_reference(

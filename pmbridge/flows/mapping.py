@@ -14,16 +14,22 @@ from typing import Any
 
 from pmbridge.flows.backlink import BacklinkFooter
 from pmbridge.flows.models import Flow, Property
-from pmbridge.flows.values import Resolve, Unmapped, canonical, native
+from pmbridge.flows.values import Resolve, Unmapped, UnmappedProperty, canonical, native
 from pmbridge.records import Record, Side
 
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """Canonical values of one record, by property key, and when each changed."""
+    """Canonical values of one record, by property key, and when each changed.
+
+    ``problems``: properties whose value has no counterpart (a person missing from the
+    people map), with what to do; they are left out of ``values`` (or hold the base's
+    value) and set aside, while the rest of the record syncs.
+    """
 
     values: dict[str, Any]
     times: dict[str, datetime | None] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 class FlowMapping:
@@ -74,6 +80,7 @@ class FlowMapping:
         ``fallback`` (the side's base). Raises ``Unmapped`` (out of scope, or waiting)."""
         values: dict[str, Any] = {}
         times: dict[str, datetime | None] = {}
+        problems: dict[str, str] = {}
         for prop in self.flow.properties:
             name = self.name(prop, side)
             if name not in record.fields:
@@ -81,14 +88,20 @@ class FlowMapping:
                     values[prop.key] = fallback[prop.key]
                     times[prop.key] = None
                     continue
-                if record.partial:
-                    continue
+                if record.partial or prop.type in ("set", "items"):
+                    continue  # not read, or a system without it (a Custompms 1.0)
             raw = record.fields.get(name)
             if side == "trello" and self.footer and name == self.footer.spec.property:
                 raw = self.footer.strip(raw or "")[0]
-            values[prop.key] = canonical(prop, side, raw, self.resolve)
+            try:
+                values[prop.key] = canonical(prop, side, raw, self.resolve)
+            except UnmappedProperty as err:
+                problems[prop.key] = str(err)
+                if fallback is not None and prop.key in fallback:
+                    values[prop.key] = fallback[prop.key]
+                continue
             times[prop.key] = record.changed_time(name)
-        return View(values, times)
+        return View(values, times, problems)
 
     def footer_id(self, record: Record) -> str | None:
         """The Custompms id named by a Trello record's backlink footer, if any."""
@@ -136,4 +149,4 @@ class FlowMapping:
         return tuple(parts) if parts else None
 
 
-__all__ = ["FlowMapping", "Unmapped", "View"]
+__all__ = ["FlowMapping", "Unmapped", "UnmappedProperty", "View"]

@@ -21,10 +21,25 @@ PropertyType = Literal[
     "date",
     "enum",
     "reference",
+    "set",
+    "items",
 ]
 Direction = Literal["both", "to_trello", "to_custompms"]
 ConflictPolicy = Literal["newest_wins", "custompms_wins", "trello_wins", "manual"]
 DeletePolicy = Literal["delete", "archive", "unlink"]
+# Trello's label colours (reference/TRELLO_API.md, labels).
+LABEL_COLORS = (
+    "green",
+    "yellow",
+    "orange",
+    "red",
+    "purple",
+    "blue",
+    "sky",
+    "lime",
+    "pink",
+    "black",
+)
 
 
 class _Strict(BaseModel):
@@ -47,6 +62,23 @@ class Property(_Strict):
     )
     parent: bool = Field(False, description="this reference places the record (its container)")
     conflict: ConflictPolicy | None = Field(None, description="overrides the flow's policy")
+    by: str | None = Field(
+        None, description="set of objects only: the member that identifies one (links: url)"
+    )
+    people: dict[str, str] | None = Field(
+        None, description="set only: Custompms email → Trello username (assignees ↔ members)"
+    )
+    people_file: str | None = Field(
+        None,
+        description="set only: a CSV file (columns email,trello) adding to 'people'; "
+        "relative to the flow file",
+    )
+    label_colors: dict[str, str] | None = Field(
+        None, description="set only: the colour of a Trello label made for a tag"
+    )
+    checklist_name: str | None = Field(
+        None, description="items only: the Trello checklist holding the items ('Checklist')"
+    )
 
     @property
     def key(self) -> str:
@@ -67,6 +99,22 @@ class Property(_Strict):
             raise ValueError("a reference property needs 'flow' (the flow whose links it uses)")
         if self.type != "reference" and (self.flow or self.via or self.parent):
             raise ValueError("'flow', 'via' and 'parent' are only for type: reference")
+        set_only = {"by": self.by, "people": self.people, "people_file": self.people_file}
+        set_only["label_colors"] = self.label_colors
+        for name, given in set_only.items():
+            if given is not None and self.type != "set":
+                raise ValueError(f"'{name}' is only for type: set")
+        if self.checklist_name is not None and self.type != "items":
+            raise ValueError("'checklist_name' is only for type: items")
+        if self.type in ("set", "items") and self.direction != "both":
+            raise ValueError("sets and item lists sync both ways: leave 'direction' out")
+        if self.label_colors:
+            bad = sorted(c for c in self.label_colors.values() if c not in LABEL_COLORS)
+            if bad:
+                raise ValueError(
+                    f"label colour '{bad[0]}' is not a Trello colour; use one of "
+                    + ", ".join(LABEL_COLORS)
+                )
         if self.values is not None:
             trello_values = list(self.values.values())
             if len(set(trello_values)) != len(trello_values):

@@ -16,6 +16,10 @@ Rules by flow type:
 - date: ``YYYY-MM-DD``
 - enum: the Custompms value; Trello values are mapped through the flow's ``values``
 - reference: the Custompms id; Trello ids are resolved through the referenced flow's links
+- set: a sorted list without duplicates: of strings (tags ↔ label names; assignees ↔
+  members, as Custompms emails in lower case, Trello usernames mapped through ``people``), or
+  of objects identified by ``by`` (links ↔ URL attachments: ``{"url", "title"}``)
+- items: the list of ``{"id", "text", "done"}`` in order, ids being each side's own
 """
 
 from __future__ import annotations
@@ -41,6 +45,15 @@ class Unmapped(Exception):
     def __init__(self, message: str, *, waiting: bool):
         self.waiting = waiting
         super().__init__(message)
+
+
+class UnmappedProperty(Unmapped):
+    """One property of a record has no counterpart (a person missing from the people map):
+    that property is set aside for the record, the rest of it syncs."""
+
+    def __init__(self, key: str, message: str):
+        self.key = key
+        super().__init__(message, waiting=False)
 
 
 # Resolves a reference: (flow name, via, id on the given side) -> id on the other side.
@@ -127,7 +140,68 @@ def canonical(prop: Property, side: Side, value: Any, resolve: Resolve) -> Any:
                 f"{prop.trello} {value} is not linked in flow {prop.flow}", waiting=False
             )
         return found
+    if kind == "set":
+        return _canonical_set(prop, side, value)
+    if kind == "items":
+        return [
+            {
+                "id": item.get("id"),
+                "text": normalise_text(item.get("text")).strip(),
+                "done": bool(item.get("done")),
+            }
+            for item in value or ()
+        ]
     raise AssertionError(f"unknown property type {kind}")
+
+
+def _canonical_set(prop: Property, side: Side, value: Any) -> list[Any]:
+    elements = list(value or ())
+    if prop.by is not None:
+        by_key: dict[str, dict[str, Any]] = {}
+        for element in elements:
+            identity = str(element.get(prop.by) or "").strip()
+            if identity:
+                by_key[identity] = {
+                    prop.by: identity,
+                    **{
+                        k: normalise_text(v).strip()
+                        for k, v in element.items()
+                        if k not in ("id", prop.by)
+                    },
+                }
+        return [by_key[k] for k in sorted(by_key)]
+    names = {normalise_text(e).strip() for e in elements} - {""}
+    if prop.people is None:
+        return sorted(names)
+    if side == "custompms":
+        names = {n.lower() for n in names}
+        missing = sorted(n for n in names if n not in _people(prop))
+        if missing:
+            raise UnmappedProperty(
+                prop.key,
+                f"{prop.custompms}: {', '.join(missing)} {'has' if len(missing) == 1 else 'have'}"
+                f" no Trello username in the people map; add "
+                f"'{missing[0]}: <trello username>' under 'people' of {prop.custompms} in the "
+                "flow file (or a line to its people_file)",
+            )
+        return sorted(names)
+    emails = {username: email for email, username in _people(prop).items()}
+    unknown = sorted(n for n in names if n.lstrip("@").lower() not in emails)
+    if unknown:
+        raise UnmappedProperty(
+            prop.key,
+            f"{prop.trello}: Trello member {', '.join('@' + u for u in unknown)} "
+            f"{'is' if len(unknown) == 1 else 'are'} not in the people map; add "
+            f"'<email>: {unknown[0]}' under 'people' of {prop.custompms} in the flow file (or "
+            "a line to its people_file)",
+        )
+    return sorted(emails[n.lstrip("@").lower()] for n in names)
+
+
+def _people(prop: Property) -> dict[str, str]:
+    """The people map: Custompms email (lower case) → Trello username (lower case)."""
+    people = prop.people or {}
+    return {e.strip().lower(): u.strip().lstrip("@").lower() for e, u in people.items()}
 
 
 def native(prop: Property, side: Side, value: Any, resolve: Resolve) -> Any:
@@ -165,4 +239,12 @@ def native(prop: Property, side: Side, value: Any, resolve: Resolve) -> Any:
                 f"{prop.custompms} {value} is not linked in flow {prop.flow} yet", waiting=True
             )
         return found
+    if kind == "set" and prop.people is not None and side == "trello":
+        people = _people(prop)
+        return [people[email] for email in value or ()]
+    if kind == "set" and prop.label_colors is not None and side == "trello":
+        colors = prop.label_colors
+        return [{"name": name, "color": colors.get(name)} for name in value or ()]
+    if kind == "set" and prop.by is not None and side == "custompms":
+        return [{"id": None, **element} for element in value or ()]
     return value

@@ -9,7 +9,21 @@ from __future__ import annotations
 import importlib
 from typing import Literal
 
-ValueType = Literal["string", "text", "url", "boolean", "number", "instant", "id"]
+# tags: a set of names; people: a set of people; links: a set of {url, title};
+# checklist: ordered {id, text, done} items.
+ValueType = Literal[
+    "string",
+    "text",
+    "url",
+    "boolean",
+    "number",
+    "instant",
+    "id",
+    "tags",
+    "people",
+    "links",
+    "checklist",
+]
 Kinds = dict[str, dict[str, tuple[ValueType, bool]]]
 
 # Side → the module declaring that connector's kinds.

@@ -38,6 +38,7 @@ from pmbridge.systems.trello.convert import (
     organization_record,
     writable_fields,
 )
+from pmbridge.systems.trello.parts import PART_FIELDS, parts_json
 from pmbridge.systems.trello.values import encode
 
 STAMP = "2024-05-01T09:30:00.000Z"
@@ -119,12 +120,21 @@ class MemoryCustompms:
     def crash_after(self, n: int, *, applied: bool) -> None:
         self.io.crash_after(n, applied=applied)
 
+    def _item_ids(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A new checklist item or link gets an id, as the server gives it one."""
+        for name in ("checklist", "links"):
+            if isinstance(item.get(name), list):
+                item[name] = [
+                    {**i, "id": i.get("id") or f"i{next(self._ids):09d}"} for i in item[name]
+                ]
+        return item
+
     def add(self, kind: str, **values: Any) -> Record:
         """Store one record from wire ``values`` (a person's create: not counted)."""
         props = CUSTOMPMS_KINDS[kind][1]
         item = {name: values.get(name) for name in props}
         item.update(id=f"{kind[0]}{next(self._ids):09d}", version=1, updated_at=STAMP)
-        record = to_record(kind, item)
+        record = to_record(kind, self._item_ids(item))
         self.records[kind][record.id] = record
         self.changes.mark(kind, record.id)
         return record
@@ -134,7 +144,7 @@ class MemoryCustompms:
         old = self.records[kind][id]
         item = {**to_wire(kind, old.fields), **values}
         item.update(id=id, version=int(old.version or 0) + 1, updated_at=STAMP)
-        record = to_record(kind, item)
+        record = to_record(kind, self._item_ids(item))
         self.records[kind][id] = record
         self.changes.mark(kind, id)
         return record
@@ -206,7 +216,7 @@ class MemoryCustompms:
             old = self.buried.pop((kind, id), old)
         item = {**to_wire(kind, old.fields), **to_wire(kind, changes)}
         item.update(id=id, version=int(old.version or 0) + 1, updated_at=STAMP)
-        record = to_record(kind, item)
+        record = to_record(kind, self._item_ids(item))
         self.records[kind][id] = record
         self.changes.mark(kind, id)
         self.io.after(what)
@@ -253,9 +263,22 @@ class MemoryTrello:
             lists[name] = self._new_id()
         return lists[name]
 
+    def _parts_as_json(self, obj: dict[str, Any]) -> None:
+        """A card's part fields (always in record or write shape here) as Trello's JSON; a
+        new check item or attachment gets an id. Labels keep only their names."""
+        parts = {k: list(obj.pop(k) or ()) for k in PART_FIELDS if k in obj}
+        for name in ("checklist", "attachments"):
+            if name in parts:
+                parts[name] = [
+                    {**item, "id": item.get("id") or self._new_id()} for item in parts[name]
+                ]
+        obj.update(parts_json(parts))
+
     def _store(self, kind: str, obj: dict[str, Any]) -> Record:
         """Convert Trello-shaped JSON as the connector does, and keep the record."""
         obj["dateLastActivity"] = STAMP
+        if kind == "card":
+            self._parts_as_json(obj)
         if kind == "organization":
             record = organization_record(obj)
         elif kind == "board":
@@ -347,6 +370,7 @@ class MemoryTrello:
             obj.update(values)
         elif kind == "card":
             obj.update(desc="", closed=False, dueComplete=False, due=None, start=None)
+            obj.update(dict.fromkeys(PART_FIELDS, ()))  # read along, as the connector does
             obj.update({k: v for k, v in values.items() if k != "list"})
             obj["pos"] = (
                 0.0 if values.get("pos") == "top" else float(len(self.records["card"]) + 1) * 16384

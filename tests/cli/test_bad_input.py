@@ -113,7 +113,7 @@ def test_every_problem_of_a_flow_file_at_once(tmp_path: Path) -> None:
         "'newest_wins', 'custompms_wins', 'trello_wins' or 'manual'\n"
         f"{flows}:{due}: flow 'tasks': unknown Trello card property 'duecomplete' (did you "
         "mean 'dueComplete'?); allowed: idBoard, list, name, desc, due, start, dueComplete, "
-        "closed, pos\n"
+        "closed, pos, labels, members, checklist, attachments\n"
     )
 
 

@@ -41,6 +41,24 @@ STATUSES = {"todo": "To Do", "in_progress": "Doing", "done": "Done"}
 TEXT = st.text(alphabet="abcdef xyz", min_size=1, max_size=8).map(str.strip).filter(bool)
 FOOTER = FlowMapping(TASKS, lambda *a: None).footer
 assert FOOTER is not None
+TAGS = st.sampled_from(["red", "green", "blue"])
+CHECKLIST_EDITS = st.sampled_from(["add", "remove", "rename", "toggle", "reverse"])
+
+
+def edit_items(items: list[dict[str, Any]], edit: str, text: str) -> list[dict[str, Any]]:
+    """A person's edit of a checklist: add an item, or change the first one, or reorder."""
+    if edit == "add" or not items:
+        return [*items, {"id": None, "text": text, "done": False}]
+    first, rest = items[0], items[1:]
+    if edit == "remove":
+        return rest
+    if edit == "rename":
+        return [{**first, "text": text}, *rest]
+    if edit == "toggle":
+        return [{**first, "done": not first["done"]}, *rest]
+    return items[::-1]
+
+
 EXAMPLES = int(os.environ.get("PMBRIDGE_TEST_STATE_MACHINE_EXAMPLES", "250"))
 
 
@@ -112,6 +130,20 @@ class SyncMachine(RuleBasedStateMachine):
         self.edits[("custompms", "task", task.id, prop)] = value
 
     @precondition(lambda self: self.pms.live("task"))
+    @rule(data=st.data(), tag=TAGS)
+    def pms_toggles_a_tag(self, data: st.DataObject, tag: str) -> None:
+        task = data.draw(st.sampled_from(self._live_tasks()))
+        tags = set(task.fields.get("tags") or ())
+        self.pms.edit("task", task.id, tags=sorted(tags ^ {tag}))
+
+    @precondition(lambda self: self.pms.live("task"))
+    @rule(data=st.data(), edit=CHECKLIST_EDITS, text=TEXT)
+    def pms_edits_the_checklist(self, data: st.DataObject, edit: str, text: str) -> None:
+        task = data.draw(st.sampled_from(self._live_tasks()))
+        items = [dict(i) for i in task.fields.get("checklist") or ()]
+        self.pms.edit("task", task.id, checklist=edit_items(items, edit, text))
+
+    @precondition(lambda self: self.pms.live("task"))
     @rule(data=st.data())
     def pms_moves_a_task(self, data: st.DataObject) -> None:
         task = data.draw(st.sampled_from(self._live_tasks()))
@@ -164,6 +196,20 @@ class SyncMachine(RuleBasedStateMachine):
         self.trello.edit("card", card.id, **{prop: value})
         task_prop = {"name": "title", "desc": "description", "list": "status"}[prop]
         self.edits[("trello", "card", card.id, task_prop)] = recorded
+
+    @precondition(lambda self: self._live_cards())
+    @rule(data=st.data(), tag=TAGS)
+    def trello_toggles_a_label(self, data: st.DataObject, tag: str) -> None:
+        card = data.draw(st.sampled_from(self._live_cards()))
+        labels = set(card.fields.get("labels") or ())
+        self.trello.edit("card", card.id, labels=sorted(labels ^ {tag}))
+
+    @precondition(lambda self: self._live_cards())
+    @rule(data=st.data(), edit=CHECKLIST_EDITS, text=TEXT)
+    def trello_edits_the_checklist(self, data: st.DataObject, edit: str, text: str) -> None:
+        card = data.draw(st.sampled_from(self._live_cards()))
+        items = [dict(i) for i in card.fields.get("checklist") or ()]
+        self.trello.edit("card", card.id, checklist=edit_items(items, edit, text))
 
     @precondition(lambda self: self._live_cards())
     @rule(data=st.data())
@@ -226,6 +272,9 @@ class SyncMachine(RuleBasedStateMachine):
             # (Trello renumbers them), so only they may differ.
             assert c_view == link.base["custompms"] and t_view == link.base["trello"]
             c_view.pop("position"), t_view.pop("position")
+            # Checklist items carry each side's own ids: compare what they say, in order.
+            for view in (c_view, t_view):
+                view["checklist"] = [(i["text"], i["done"]) for i in view["checklist"]]
             assert c_view == t_view
         for card in self._live_cards():
             link = by_card.get(card.id)

@@ -132,6 +132,11 @@ async def test_cards_listed_in_full_then_read_from_the_action_feed(
         "dueComplete": False,
         "closed": False,
         "pos": full.fields["pos"],
+        # read along with the listing: no labels, members, checklist or links yet
+        "labels": (),
+        "members": (),
+        "checklist": (),
+        "attachments": (),
     }
     assert isinstance(full.fields["pos"], float)
     assert full.updated_at is not None and full.updated_at.tzinfo is not None

@@ -32,6 +32,10 @@ KINDS: Kinds = {
         "completed": ("boolean", True),
         "archived": ("boolean", True),
         "position": ("number", True),
+        "tags": ("tags", True),
+        "assignees": ("people", True),
+        "checklist": ("checklist", True),
+        "links": ("links", True),
     },
     "comment": {
         "task_id": ("id", True),

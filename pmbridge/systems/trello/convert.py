@@ -6,6 +6,8 @@ Kinds and the record fields they carry (values normalised as in ``pmbridge.recor
     board         name, desc, closed, idOrganization            updated_at: dateLastActivity
     card          idBoard, idList, list (its list's NAME), name, desc, due, start,
                   dueComplete, closed, pos                      updated_at: dateLastActivity
+                  and, when read along (``parts.py``): labels, members, checklist,
+                  attachments
     comment       idCard, idBoard, text, author, date           updated_at: last edit, else date
 
 Trello has no versions: ``Record.version`` is always ``None``.
@@ -19,13 +21,14 @@ from typing import Any
 
 from pmbridge.errors import InvalidValueError
 from pmbridge.records import Record
+from pmbridge.systems.trello.parts import DEFAULT_CHECKLIST, PART_FIELDS, card_parts
 from pmbridge.systems.trello.values import parse_bool, parse_datetime, parse_float, parse_text
 
 KINDS = ("organization", "board", "card", "comment")
 
 ORGANIZATION_FIELDS = "id,name,displayName,desc,website,dateLastActivity"
 BOARD_FIELDS = "id,name,desc,closed,idOrganization,dateLastActivity"
-CARD_FIELDS = "id,idBoard,idList,name,desc,due,start,dueComplete,closed,pos,dateLastActivity"
+CARD_FIELDS = "id,idBoard,idList,name,desc,due,start,dueComplete,closed,pos,dateLastActivity,labels"
 LIST_FIELDS = "id,name,closed,pos,idBoard"
 
 # The card properties an ``updateCard`` action carries new values of, and their parsers.
@@ -45,7 +48,7 @@ WRITABLE: dict[str, frozenset[str]] = {
     "board": frozenset({"name", "desc", "closed", "idOrganization"}),
     "card": frozenset(
         {"idBoard", "idList", "list", "name", "desc", "due", "start", "dueComplete"}
-        | {"closed", "pos"}
+        | {"closed", "pos", *PART_FIELDS}
     ),
     "comment": frozenset({"idCard", "text"}),
 }
@@ -89,6 +92,7 @@ def card_record(
     card: Mapping[str, Any],
     list_name: str | None,
     changed_at: Mapping[str, datetime] | None = None,
+    checklist_name: str = DEFAULT_CHECKLIST,
 ) -> Record:
     fields: dict[str, Any] = {
         "idBoard": card.get("idBoard"),
@@ -99,6 +103,7 @@ def card_record(
         fields[name] = parse(card.get(name))
     fields["closed"] = bool(fields["closed"])
     fields["dueComplete"] = bool(fields["dueComplete"])
+    fields.update(card_parts(card, checklist_name))
     return Record(
         kind="card",
         id=card["id"],
@@ -157,7 +162,10 @@ def writable_fields(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_value(kind: str, name: str, value: Any) -> None:
     problem: str | None = None
-    if name in ("closed", "dueComplete"):
+    if name in PART_FIELDS:
+        if not isinstance(value, list | tuple):
+            problem = "must be a list"
+    elif name in ("closed", "dueComplete"):
         if not isinstance(value, bool):
             problem = "must be true or false"
     elif name in ("due", "start"):

@@ -11,8 +11,9 @@
   ``moveCardFromBoard``, label/member/checklist changes…): the card must be fetched.
 
 Comment actions are left to the comment read (they change no card field). A renamed or
-moved list changes the ``list`` of every card in it without any card action, so such
-actions ask for the board to be listed again (``needs_relist``).
+moved list changes the ``list`` of every card in it without any card action (and a renamed
+or deleted label the ``labels`` of every card with it), so such actions ask for the board to
+be listed again (``needs_relist``).
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ def needs_relist(actions: Iterable[Mapping[str, Any]]) -> bool:
             return True
         if kind == "updateList" and "name" in ((action.get("data") or {}).get("old") or {}):
             return True
+        if kind == "deleteLabel" or (
+            kind == "updateLabel" and "name" in ((action.get("data") or {}).get("old") or {})
+        ):
+            return True  # every card with the label now has another set of label names
     return False
 
 

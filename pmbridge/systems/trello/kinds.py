@@ -33,6 +33,10 @@ KINDS: Kinds = {
         "dueComplete": ("boolean", True),
         "closed": ("boolean", True),
         "pos": ("number", True),
+        "labels": ("tags", True),
+        "members": ("people", True),
+        "checklist": ("checklist", True),
+        "attachments": ("links", True),
     },
     "comment": {
         "idCard": ("id", True),

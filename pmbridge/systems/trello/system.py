@@ -51,6 +51,8 @@ from pmbridge.systems.trello.feed import (
     needs_relist,
 )
 from pmbridge.systems.trello.lists import BoardLists
+from pmbridge.systems.trello.parts import DEFAULT_CHECKLIST, PART_PARAMS
+from pmbridge.systems.trello.parts_write import CardParts, wanted_parts
 
 # Workspace and board reads keep no position: each is a fresh read of its scope.
 STATELESS_CURSOR = json.dumps({"v": cursors.VERSION})
@@ -76,6 +78,7 @@ class TrelloSystem:
     :param client: the API client (one per token)
     :param list_order: list names in the order a board's lists should have; a card's list
         that does not exist yet is created at its place in this order
+    :param checklist_name: the card checklist whose items a card's ``checklist`` holds
     """
 
     name: Side = "trello"
@@ -83,9 +86,15 @@ class TrelloSystem:
     anchor_kind: str | None = "card"
 
     def __init__(
-        self, client: TrelloClient, *, list_order: Sequence[str] = ("To Do", "Doing", "Done")
+        self,
+        client: TrelloClient,
+        *,
+        list_order: Sequence[str] = ("To Do", "Doing", "Done"),
+        checklist_name: str = DEFAULT_CHECKLIST,
     ):
         self.client = client
+        self.checklist_name = checklist_name
+        self.parts = CardParts(client, checklist_name)
         self.list_order = tuple(list_order)
         self.member: dict[str, Any] | None = None
         self.lists = BoardLists(client, self.list_order)
@@ -103,6 +112,7 @@ class TrelloSystem:
         showing a list action drops them."""
         self._clear_feed_cache()
         self.lists.new_cycle()
+        self.parts.clear()
         self._org_boards.clear()
 
     async def check(self) -> None:
@@ -314,11 +324,13 @@ class TrelloSystem:
         )
 
     async def _list_cards(self, board: str) -> list[Record]:
-        cards = await self.client.get_board_cards(board, filter="all", fields=CARD_FIELDS)
+        cards = await self.parts.board_cards(board, CARD_FIELDS)
         return [await self._card(card) for card in cards]
 
     async def _fetch_cards(self, ids: list[str]) -> dict[str, Record]:
-        routes = [batch_url(f"/cards/{segment(i)}", {"fields": CARD_FIELDS}) for i in ids]
+        routes = [
+            batch_url(f"/cards/{segment(i)}", {"fields": CARD_FIELDS, **PART_PARAMS}) for i in ids
+        ]
         found: dict[str, Record] = {}
         for card_id, item in zip(ids, await self.client.batch(routes), strict=True):
             if item.ok:
@@ -337,7 +349,7 @@ class TrelloSystem:
 
     async def _card(self, card: Mapping[str, Any]) -> Record:
         name = await self.lists.name_of(card.get("idBoard") or "", card.get("idList"))
-        return card_record(card, name)
+        return card_record(card, name, checklist_name=self.checklist_name)
 
     async def _comment_records(self, fresh: list[Action], listed: set[str]) -> list[Record]:
         records = [comment_record(a) for a in fresh if is_comment(a)]
@@ -357,7 +369,7 @@ class TrelloSystem:
             if kind == "board":
                 return board_record(await self.client.get_board(id, fields=BOARD_FIELDS))
             if kind == "card":
-                return await self._card(await self.client.get_card(id, fields=CARD_FIELDS))
+                return await self._card(await self.parts.card(id, CARD_FIELDS))
             if kind == "comment":
                 action = await self.client.get_action(id)
                 return comment_record(action) if is_comment(action) else None
@@ -457,12 +469,21 @@ class TrelloSystem:
             list_id = await self.lists.id_for(_required("card", values, "idBoard"), values["list"])
         else:
             list_id = _required("card", values, "idList")
+        parts = wanted_parts(values)
         params = _given(values, "name", "desc", "pos", "due", "start", "dueComplete")
         card = await self.client.create_card(list_id, **params)
         if values.get("closed"):
             card = await self._after_create(
                 "card", card["id"], self.client.update_card(card["id"], closed=True)
             )
+        if any(parts.values()):
+            card = await self._after_create(
+                "card", card["id"], self.parts.write(card["id"], parts, CARD_FIELDS)
+            )
+        else:
+            # A new card has no checklists, attachments or members: say so, so that the
+            # record carries its parts (as a read of the card would).
+            card = {"checklists": [], "attachments": [], "members": [], **card}
         return await self._card(card)
 
     @staticmethod
@@ -510,6 +531,7 @@ class TrelloSystem:
         """A card's board and list travel together: a card moving to another board keeps
         its list's name there, and a card changing list is placed on its own board; what
         the write does not name comes from ``known``, else from reading the card."""
+        parts = wanted_parts(values)
         params = _for_put(values, "name", "desc", "closed", "due", "start", "dueComplete", "pos")
         target_board = values.get("idBoard")
         if "list" in values or (target_board and "idList" not in values):
@@ -531,14 +553,18 @@ class TrelloSystem:
             params["idList"] = values["idList"]
         if target_board:
             params["idBoard"] = target_board
-        card = await self.client.update_card(id, **params)
+        card = await self.client.update_card(id, **params) if params or not parts else None
+        if parts:
+            card = await self.parts.write(id, parts, CARD_FIELDS)
+        assert card is not None
         if "list" in values and card.get("idList") == params.get("idList"):
-            return card_record(card, values["list"])  # the list's name is the one just sent
+            # the list's name is the one just sent
+            return card_record(card, values["list"], checklist_name=self.checklist_name)
         name = self.lists.cached_name(card.get("idBoard") or "", card.get("idList"))
         if name is not None:
-            return card_record(card, name)
+            return card_record(card, name, checklist_name=self.checklist_name)
         # The list did not change and naming it would cost a call: leave it out (partial).
-        record = card_record(card, None)
+        record = card_record(card, None, checklist_name=self.checklist_name)
         fields = {k: v for k, v in record.fields.items() if k != "list"}
         return dataclasses.replace(record, fields=fields, partial=True)
 

@@ -21,6 +21,7 @@ from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.ids import format_timestamp, id_time, is_object_id, is_short_link
 from pmbridge.sandbox.trello.params import MAX_TEXT, Params, ParamsDep
 from pmbridge.sandbox.trello.routes.actions import feed_answer
+from pmbridge.sandbox.trello.routes.cards import nested_parts
 from pmbridge.sandbox.trello.routes.common import (
     DELETED,
     WorldDep,
@@ -248,7 +249,11 @@ def _cards_window(world: World, cards: list[dict], params: Params) -> list:
         )
         if params.has("limit"):
             cards = cards[: query.limit]
-    return cards_json(world, cards, params)
+    found = cards_json(world, cards, params)
+    # Nested parts a board's card list may ask for (TRELLO_API.md §6, GET /boards/{id}/cards).
+    for card, body in zip(cards, found, strict=True):
+        body.update(nested_parts(world, card, params))
+    return found
 
 
 def _bound_view(card: dict) -> dict:
