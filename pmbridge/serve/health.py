@@ -54,6 +54,8 @@ class ServeStatus:
     running_since: float | None = None
     cycles: int = 0
     hints: dict[str, HintSeen] = field(default_factory=dict)
+    #: the last delivery per Trello board (its id)
+    boards: dict[str, HintSeen] = field(default_factory=dict)
     progress: dict[str, tuple[int, int]] = field(default_factory=dict)  # flow → (done, total)
     _first_notice: float | None = None  # the first delivery waiting for a cycle
     _cycle_notice: float | None = None  # … and the one the running cycle answers
@@ -90,8 +92,10 @@ class ServeStatus:
         if status < 500:
             self.answered_at[system] = self.clock()
 
-    def hint_received(self, source: str, what: str) -> None:
+    def hint_received(self, source: str, what: str, board: str | None = None) -> None:
         self.hints[source] = HintSeen(what, time.time())
+        if board is not None:
+            self.boards[board] = HintSeen(what, time.time())
         if source in SYSTEMS and self._first_notice is None:
             self._first_notice = self.clock()
 

@@ -289,7 +289,7 @@ class Service:
         if self._is_echo(hint):
             return
         self.hints += 1
-        self.status.hint_received(hint.source, hint.what)
+        self.status.hint_received(hint.source, hint.what, hint.board)
         self._pending.append(hint)
         if self._pending_since is None:
             self._pending_since = asyncio.get_running_loop().time()

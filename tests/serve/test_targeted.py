@@ -4,7 +4,10 @@ feed, a Custompms notification its resource's feed. The periodic cycle reads eve
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
+
+import httpx
 
 from pmbridge.serve import Service
 from tests.fixtures.bridge import Bridge
@@ -98,3 +101,28 @@ async def test_a_notification_cycle_reads_its_resource_alone(
     assert read.get("custompms GET /tasks") == 1, read  # the tasks feed, read once
     assert not any(f"custompms GET /{feed}" in read for feed in ("customers", "projects")), read
     assert not any("/actions" in r for r in read), read  # no board feed was read
+
+
+async def test_the_dashboard_shows_each_boards_webhook_and_last_delivery(
+    bridge: Bridge, make_service: MakeService
+):
+    await asyncio.to_thread(two_boards, bridge)
+    service: Service = make_service(interval_s=60, once_per_s=0.2)
+    async with service.running():
+        await first_cycle_done(bridge, service, boards=2)
+        boards = await asyncio.to_thread(board_ids, bridge)
+        card = by_name(await asyncio.to_thread(bridge.trello.cards, boards["Beta"]))
+        await asyncio.to_thread(
+            bridge.trello.call, "PUT", f"/cards/{card['Beta task']['id']}", name="Beta, renamed"
+        )
+        await until(lambda: boards["Beta"] in service.status.boards, what="the delivery")
+        page = await asyncio.to_thread(
+            lambda: httpx.get(f"{service.public_url}/ui/", follow_redirects=True, timeout=5).text
+        )
+    rows = {
+        board: re.search(rf"<tr><td>{board}</td><td>[^<]+</td><td>([^<]+)</td></tr>", page)
+        for board in boards.values()
+    }
+    assert all(rows.values()), page
+    assert rows[boards["Beta"]].group(1).startswith("updateCard at ")  # type: ignore[union-attr]
+    assert rows[boards["Alpha"]].group(1) == "none yet"  # type: ignore[union-attr]

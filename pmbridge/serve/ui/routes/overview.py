@@ -93,6 +93,7 @@ def live_state(dashboard: Dashboard) -> dict[str, Any] | None:
         "refused": sorted((webhooks.refused if webhooks else {}).items()),
         "subscribed": bool(subscription and subscription.id),
         "hints": sorted(status.hints.items()),
+        "deliveries": {board: seen for board, seen in status.boards.items()},
     }
 
 
