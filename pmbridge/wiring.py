@@ -15,6 +15,7 @@ from pmbridge.engine.run import Engine, Progress
 from pmbridge.flows import FlowFile, load_flows
 from pmbridge.store import Store, open_store
 from pmbridge.systems.custompms import CustompmsClient, CustompmsSystem
+from pmbridge.systems.http import RetryPolicy
 from pmbridge.systems.trello import TrelloClient, TrelloLimits, TrelloSystem
 from pmbridge.systems.trello.parts import DEFAULT_CHECKLIST
 
@@ -60,8 +61,10 @@ async def open_engine(
     progress: Progress | None = None,
     trello_limits: TrelloLimits | None = None,
     store: Store | None = None,
+    retry: RetryPolicy | None = None,
 ) -> AsyncIterator[Runtime]:
-    """An engine for ``settings``; closes its connections (and a store it opened) on exit."""
+    """An engine for ``settings``; closes its connections (and a store it opened) on exit.
+    ``retry``: how both clients retry (default: each client's own policy)."""
     settings.require("trello_key", "trello_token", "custompms_url", "custompms_token")
     flow_file = load_flow_file(settings)
     own_store = store is None
@@ -74,12 +77,15 @@ async def open_engine(
             settings.trello_key.get_secret_value(),
             settings.trello_token.get_secret_value(),
             limits=trello_limits,
+            retry=retry,
         ),
         list_order=list_order(flow_file) or ("To Do", "Doing", "Done"),
         checklist_name=checklist_name(flow_file),
     )
     custompms = CustompmsSystem(
-        CustompmsClient(settings.custompms_url, settings.custompms_token.get_secret_value())
+        CustompmsClient(
+            settings.custompms_url, settings.custompms_token.get_secret_value(), retry=retry
+        )
     )
     engine = Engine(
         flow_file,
