@@ -50,13 +50,14 @@ class Size:
     storm_tasks: int
     storm_rounds: int  # syncs under the storm with edits made during each
     edits: int  # per side and round
+    clashes: int  # tasks edited on both sides at once, per round
     concurrent_tasks: int
     rounds: int  # at most this many syncs to converge after an ordeal
 
 
 SIZES = {
-    "full": Size(1000, 100, (0.5, 4.0), 200, 3, 20, 300, 10),
-    "smoke": Size(30, 5, (0.3, 1.5), 20, 1, 3, 20, 6),
+    "full": Size(1000, 100, (0.5, 4.0), 200, 3, 20, 5, 300, 10),
+    "smoke": Size(30, 5, (0.3, 1.5), 20, 1, 3, 2, 20, 6),
 }
 STORM = {"error_rate": 0.1, "drop_rate": 0.03, "drop_after_rate": 0.05, "latency_ms": 15.0}
 
@@ -104,37 +105,51 @@ def linked_cards(pair: Pair) -> list[tuple[str, dict[str, Any]]]:
     return sorted(found, key=lambda item: item[0])
 
 
-def edit_both_sides(pair: Pair, k: int, label: str) -> list[Edit]:
-    """``k`` edits on each side, on distinct tasks (title, description, status in turn)."""
-    cards = linked_cards(pair)
+def edit_task(pair: Pair, task_id: str, field: str, value: str) -> Edit:
+    """A person edits a task in Custompms (a status edit moves it on by one)."""
+    if field == "status":
+        current = patiently(lambda: pair.pms.get("tasks", task_id))["status"]
+        value = STATUSES[(STATUSES.index(current) + 1) % len(STATUSES)]
+    patiently(lambda: pair.pms.update("tasks", task_id, **{field: value}))
+    return Edit("custompms", task_id, field, value)
+
+
+def edit_card(pair: Pair, card: dict[str, Any], field: str, value: str) -> Edit:
+    """A person edits a card on Trello (a status edit moves it to another list there)."""
+    path = f"/cards/{card['id']}"
+    if field == "status":
+        lists = patiently(lambda: pair.trello.lists(card["idBoard"]))
+        others = [n for n in STATUS_LISTS.values() if n in lists and lists[n] != card["idList"]]
+        if not others:
+            return edit_card(pair, card, "title", value.replace("status", "title"))
+        patiently(lambda: pair.trello.call("PUT", path, idList=lists[others[0]]))
+        return Edit("trello", card["id"], field, others[0])
+    if field == "title":
+        patiently(lambda: pair.trello.call("PUT", path, name=value))
+    else:
+        # A person edits the text and leaves pmbridge's backlink footer below it.
+        desc = card.get("desc") or ""
+        footer = desc[len(FOOTER.strip(desc)[0]) :]
+        patiently(lambda: pair.trello.call("PUT", path, desc=value + footer))
+    return Edit("trello", card["id"], field, value)
+
+
+def edit_both_sides(pair: Pair, k: int, label: str, start: int = 0, clashes: int = 0) -> list[Edit]:
+    """``k`` edits on each side on distinct tasks (title, description, status in turn),
+    from the ``start``-th linked task on; then ``clashes`` tasks whose title is edited on
+    both sides at once (a conflict: the losing value must be in the conflict log)."""
+    cards = linked_cards(pair)[start:]
     edits = []
     for i, (task_id, card) in enumerate(cards[: 2 * k]):
         field = FIELDS[(i // 2) % len(FIELDS)]
         value = f"{field} {label}-{i}"
         if i % 2 == 0:
-            if field == "status":
-                current = patiently(lambda t=task_id: pair.pms.get("tasks", t))["status"]
-                value = STATUSES[(STATUSES.index(current) + 1) % len(STATUSES)]
-            patiently(lambda t=task_id, f=field, v=value: pair.pms.update("tasks", t, **{f: v}))
-            edits.append(Edit("custompms", task_id, field, value))
-            continue
-        path = f"/cards/{card['id']}"
-        if field == "status":
-            lists = patiently(lambda c=card: pair.trello.lists(c["idBoard"]))
-            others = [n for n in STATUS_LISTS.values() if n in lists and lists[n] != card["idList"]]
-            if not others:
-                field, value = "title", f"title {label}-{i}"
-            else:
-                value = others[0]
-                patiently(lambda p=path, i=lists[value]: pair.trello.call("PUT", p, idList=i))
-        if field == "title":
-            patiently(lambda p=path, v=value: pair.trello.call("PUT", p, name=v))
-        elif field == "description":
-            # A person edits the text and leaves pmbridge's backlink footer below it.
-            desc = card.get("desc") or ""
-            footer = desc[len(FOOTER.strip(desc)[0]) :]
-            patiently(lambda p=path, d=value + footer: pair.trello.call("PUT", p, desc=d))
-        edits.append(Edit("trello", card["id"], field, value))
+            edits.append(edit_task(pair, task_id, field, value))
+        else:
+            edits.append(edit_card(pair, card, field, value))
+    for i, (task_id, card) in enumerate(cards[2 * k : 2 * k + clashes]):
+        edits.append(edit_task(pair, task_id, "title", f"clash {label}-{i} in Custompms"))
+        edits.append(edit_card(pair, card, "title", f"clash {label}-{i} on Trello"))
     return edits
 
 
@@ -187,10 +202,13 @@ def storm(pair: Pair, size: Size, rng: random.Random) -> dict[str, Any]:
         for _ in range(size.rounds):  # the first sync, under the storm, until it gets through
             if pair.sync()[0] != 2:
                 break
+        span = 2 * size.edits + size.clashes  # each round edits other tasks
         for r in range(size.storm_rounds):
             running = pair.start()
-            edits += edit_both_sides(pair, size.edits, f"storm{r}")
+            edits += edit_both_sides(pair, size.edits, f"storm{r}", r * span)
             pair.finish(running)
+            # Between two syncs, so that one sync sees both edits of a clash.
+            edits += edit_both_sides(pair, 0, f"storm{r}", r * span + 2 * size.edits, size.clashes)
     return {"edits": edits, **pair.settle(size.rounds)}
 
 
@@ -198,7 +216,7 @@ def concurrent(pair: Pair, size: Size, rng: random.Random) -> dict[str, Any]:
     seed(pair.sandboxes.custompms_app, tasks=size.concurrent_tasks, customers=2, projects=4)
     for process in [pair.start() for _ in range(3)]:
         pair.finish(process)
-    edits = edit_both_sides(pair, size.edits, "concurrent")
+    edits = edit_both_sides(pair, size.edits, "concurrent", clashes=size.clashes)
     create_on_both_sides(pair, rng, "concurrent")
     for process in [pair.start() for _ in range(3)]:
         pair.finish(process)

@@ -201,8 +201,12 @@ def lost_edits(world: World, edits: Iterable[Edit]) -> list[str]:
     cards = {c["id"]: c for c in world.cards}
     task_of = {card: task for task, card in world.links["tasks"].items()}
     lost = []
-    for edit in edits:
+    latest: set[tuple[str, str | None, str]] = set()
+    for edit in reversed(list(edits)):
         task_id = edit.id if edit.side == "custompms" else task_of.get(edit.id)
+        if (edit.side, task_id, edit.field) in latest:
+            continue  # the same person's later edit of the same property replaced it
+        latest.add((edit.side, task_id, edit.field))
         task = tasks.get(task_id or "")
         card = cards.get(world.links["tasks"].get(task_id or "", ""))
         if task is None or card is None:
