@@ -168,7 +168,9 @@ def compare(world: World, found: Findings) -> None:
         same(f"{what} status", STATUS_LISTS.get(task["status"]), list_name)
         same(f"{what} project", links["projects"].get(task["project_id"]), card["idBoard"])
         if named != task["id"]:
-            found.missing_footers.append(f"card {card['id']} of {what} names {named!r}")
+            found.missing_footers.append(
+                f"card {card['id']} {card['name']!r} of {what}: its footer names {named!r}"
+            )
     text_on = collections.Counter(
         (a["data"]["card"]["id"], a["data"]["text"]) for a in world.comments
     )

@@ -79,6 +79,7 @@ class Pair:
         self._stack.callback(self.pms.close)
         self._stack.callback(self.trello.close)
         self.exits = Exits()
+        self.last_report: dict[str, Any] | None = None
 
     def __enter__(self) -> Pair:
         return self
@@ -119,24 +120,32 @@ class Pair:
         lines = [line for line in stdout.splitlines() if line.startswith("{")]
         return process.returncode, (json.loads(lines[-1]) if lines else None)
 
-    def kill_after(self, seconds: float) -> bool:
-        """Start a sync and SIGKILL it after ``seconds``; whether it was still running."""
+    def kill_while_writing(self, seconds: float, within: float = 60.0) -> bool:
+        """Start a sync and SIGKILL it ``seconds`` after the sandboxes counted its first
+        write; whether the kill landed in a sync that was writing (a sync with nothing left
+        to write ends first, and is not killed)."""
+        self.sandboxes.reset_counts()
         process = self.start()
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.02)
-        running = process.poll() is None
-        if running:
+        deadline = time.monotonic() + within
+        while process.poll() is None and time.monotonic() < deadline and not self._writes():
+            time.sleep(0.01)
+        writing = self._writes() > 0
+        time.sleep(seconds)
+        landed = writing and process.poll() is None
+        if process.poll() is None:
             process.kill()
         self.finish(process)
-        return running
+        return landed
+
+    def _writes(self) -> int:
+        counts = self.sandboxes.counts()
+        return int(counts["trello"]["writes"] + counts["custompms"]["writes"])
 
     def sync(self, *args: str) -> tuple[int, int]:
         """One sync to its end: its exit status and the writes both sandboxes counted."""
         self.sandboxes.reset_counts()
-        code, _ = self.finish(self.start(*args))
-        counts = self.sandboxes.counts()
-        return code, counts["trello"]["writes"] + counts["custompms"]["writes"]
+        code, self.last_report = self.finish(self.start(*args))
+        return code, self._writes()
 
     def settle(self, rounds: int) -> dict[str, Any]:
         """Sync until a sync ends with status 0 (at most ``rounds`` syncs), then one idle
@@ -147,12 +156,16 @@ class Pair:
             used += 1
             converged = code == 0
         _, idle_writes = self.sync()
+        idle = self.last_report
         _, full_writes = self.sync("--full")
         return {
             "rounds": used,
             "converged": converged,
             "idle_writes": idle_writes,
             "full_writes": full_writes,
+            # What those two syncs said they did, by flow and direction.
+            "idle_counts": (idle or {}).get("counts"),
+            "full_counts": (self.last_report or {}).get("counts"),
         }
 
     def check(self, edits: list[Edit] | None = None) -> Findings:

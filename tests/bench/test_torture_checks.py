@@ -69,7 +69,7 @@ def test_a_second_card_naming_the_same_task_is_a_duplicate():
 def test_a_card_without_its_footer_and_a_changed_title_are_found():
     card = {**world().cards[0], "desc": "Do it", "name": "Fixed"}
     found = check(world(cards=[card]))
-    assert found.missing_footers == ["card k1 of task t1 names None"]
+    assert found.missing_footers == ["card k1 'Fixed' of task t1: its footer names None"]
     assert found.unequal == ["task t1 title: Custompms 'Fix' ≠ Trello 'Fixed'"]
 
 
