@@ -9,6 +9,7 @@ import pytest
 
 from pmbridge.errors import UnavailableError
 from pmbridge.systems.trello import TrelloClient, TrelloSystem
+from tests.fixtures.bridge import Bridge, seed
 from tests.systems_trello.conftest import Sandbox
 
 
@@ -96,3 +97,26 @@ async def test_a_lost_list_create_that_did_not_act_does_not_count_the_card_as_ma
     assert failed.value.maybe_applied is False
     assert await open_lists(client, board_id) == []
     assert await client.get_board_cards(board_id, fields="name") == []
+
+
+def test_a_sync_whose_list_creates_lose_their_answers_makes_each_list_once(bridge: Bridge):
+    statuses = ("todo", "in_progress", "done") * 2  # two cards want each list
+    data = seed(bridge.pms, tasks=len(statuses), comments=False)
+    for task, status in zip(data["tasks"], statuses, strict=True):
+        bridge.pms.update("tasks", task["id"], status=status)
+    bridge.sync(flows=["customers", "projects"])
+    bridge.trello_app.state.control.set_faults(
+        drop_after_rate=1.0, methods=["POST"], path_prefix="/1/lists"
+    )
+    bridge.sync()
+    bridge.trello_app.state.control.clear_faults()
+    bridge.sync()
+
+    board = bridge.only_board()
+    lists = bridge.trello.lists(board["id"])
+    assert sorted(lists.values()) == ["Doing", "Done", "To Do"]
+    placed = {card["name"]: lists[card["idList"]] for card in bridge.trello.cards(board["id"])}
+    assert placed == {
+        f"Task {i}": {"todo": "To Do", "in_progress": "Doing", "done": "Done"}[status]
+        for i, status in enumerate(statuses)
+    }
