@@ -254,6 +254,7 @@ def start(data: dict[str, Any]) -> list[str]:
     top = ", ".join(f"{name} {s:.2f}" for name, s in imports["top"].items())
     spent = f"{imports['total_s']:.2f} s importing"
     lines += ["", f"Under `python -X importtime` the idle sync spent {spent}, by package: {top}."]
+    return lines
 
 
 def ui(data: dict[str, Any]) -> list[str]:
