@@ -176,12 +176,12 @@ def _connect_args(url: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def postgres_schema() -> Iterator[str]:
+def postgres_schema(database_url: str = POSTGRES_URL) -> Iterator[str]:
     """The URL of a fresh, empty schema in the PostgreSQL database; dropped afterwards."""
     import psycopg
     from sqlalchemy import make_url
 
-    url = make_url(POSTGRES_URL)
+    url = make_url(database_url)
     schema = f"pmbridge_bench_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(**_connect_args(url)) as admin:
         admin.execute(f'CREATE SCHEMA "{schema}"')

@@ -1,5 +1,6 @@
 """``python -m bench.report``: the figures of ``bench/results/*.json`` as Markdown tables,
-ready for the README's Performance section (each table with the command behind it)."""
+ready for the README's Performance and Reliability sections (each table with the command
+behind it)."""
 
 from __future__ import annotations
 
@@ -287,6 +288,38 @@ def ui(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def torture(data: dict[str, Any]) -> list[str]:
+    lines = [f"`{data['command']}` — {data['store']} store, finished {data['finished_at']}", ""]
+    lines += _header(
+        "ordeal",
+        "kills during a sync",
+        "duplicates",
+        "lost",
+        "unequal",
+        "cards without footer",
+        "idle sync writes",
+        "sync --full writes",
+        "exits 0 / 1 / 2",
+    )
+    for name, o in data["ordeals"].items():
+        found = {kind: value["count"] for kind, value in o["findings"].items()}
+        exits = o["exits"]
+        lines.append(
+            _row(
+                name,
+                o.get("kills_during_a_sync", "—"),
+                found["duplicates"],
+                found["lost_edits"] + found["unpaired"],
+                found["unequal"],
+                found["missing_footers"],
+                o["idle_writes"],
+                o["full_writes"],
+                f"{exits['ok']} / {exits['partial']} / {exits['stopped']}",
+            )
+        )
+    return lines
+
+
 SECTIONS = {
     "initial": ("Initial sync and idle cycles", initial),
     "incremental": ("Idle and incremental cycles, pmbridge and the naive baseline", incremental),
@@ -294,6 +327,8 @@ SECTIONS = {
     "overhead": ("Engine overhead without network", overhead),
     "start": ("Start-up", start),
     "ui": ("The dashboard's pages with 100,000 links", ui),
+    "torture": ("Torture: kills, a fault storm, three processes (SQLite)", torture),
+    "torture-postgresql": ("Torture: kills, a fault storm, three processes (PostgreSQL)", torture),
 }
 
 

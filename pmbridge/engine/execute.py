@@ -15,6 +15,7 @@ and asks the planner (``engine.plan.plan_merge``), never deciding by itself.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
@@ -60,6 +61,7 @@ from pmbridge.flows.mapping import Unmapped
 from pmbridge.records import Record, Side, other_side
 from pmbridge.store import Conflict as ConflictRow
 from pmbridge.store import Intent, Link
+from pmbridge.store.rows import OPEN_CONFLICT_STATUSES
 
 STALE_RETRIES = 3
 log = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class Executor:
     def __init__(self, cycle: CycleContext):
         self.cycle = cycle
         self._strikes: dict[str, int] = {}
+        self._logged: set[tuple[str, str, str, str]] | None = None
 
     async def run_flow(self, ctx: FlowContext, plan: FlowPlan) -> None:
         """Every step of ``plan`` on a pool of workers, then its deletions."""
@@ -210,9 +213,11 @@ class Executor:
         else:
             cycle.report.add(flow.name, DIRECTION[target], "linked")
         c_rec, t_rec = (record, created) if source == "custompms" else (created, record)
-        link = self._link_created(ctx, c_rec, t_rec, intent)
         if source == "trello":
-            await self._ensure_footer(ctx, link, record)
+            # The footer before the link: should this stop in between, the open intent makes
+            # the next cycle find the same task again (its Idempotency-Key) and write it.
+            await self._ensure_footer(ctx, c_rec.id, t_rec.id, t_rec)
+        self._link_created(ctx, c_rec, t_rec, intent)
 
     def _link_created(self, ctx: FlowContext, c: Record, t: Record, intent: Intent | None) -> Link:
         cycle, mapping = self.cycle, ctx.mapping
@@ -232,12 +237,16 @@ class Executor:
             cycle.open_intents.get(ctx.flow.name, {}).pop(intent.source_id, None)
         return link
 
-    async def _ensure_footer(self, ctx: FlowContext, link: Link, t: Record) -> None:
-        fields = ctx.mapping.with_footer(t.fields, link.custompms_id)
+    async def _ensure_footer(
+        self, ctx: FlowContext, custompms_id: str, trello_id: str, t: Record
+    ) -> None:
+        """Write the backlink footer naming ``custompms_id`` on the Trello object, unless
+        ``t`` (the object as read) carries it already."""
+        fields = ctx.mapping.with_footer(t.fields, custompms_id)
         if fields:
             kind = ctx.mapping.kind("trello")
             await self.write(
-                "trello", kind, "update", link.trello_id, fields, flow=ctx.flow.name, before=t
+                "trello", kind, "update", trello_id, fields, flow=ctx.flow.name, before=t
             )
 
     async def _ensure_anchor(self, ctx: FlowContext, parent_id: Any) -> None:
@@ -353,7 +362,8 @@ class Executor:
             replace(link, base=link_base(new_base, **action.marks), custompms_version=c_version)
         )
         if action.footer:
-            await self._ensure_footer(ctx, link, written_trello or action.trello or Record("", ""))
+            current = written_trello or action.trello or Record("", "")
+            await self._ensure_footer(ctx, link.custompms_id, link.trello_id, current)
 
     async def _remerge(
         self, ctx: FlowContext, action: Update, custompms: Record, attempts: int = STALE_RETRIES
@@ -393,6 +403,12 @@ class Executor:
             cycle.held.add(key)
         if cycle.dry_run:
             return
+        # A write that failed before it acted makes the next cycle find the same conflict
+        # again: one log entry is enough.
+        same = (link.custompms_id, note.key, _json_key(note.custompms), _json_key(note.trello))
+        if same in self._logged_conflicts(ctx.flow.name):
+            return
+        self._logged_conflicts(ctx.flow.name).add(same)
         cycle.store.add_conflict(
             ConflictRow(
                 flow=ctx.flow.name,
@@ -408,6 +424,20 @@ class Executor:
                 trello_changed_at=note.trello_changed_at,
             )
         )
+
+    def _logged_conflicts(self, flow: str) -> set[tuple[str, str, str, str]]:
+        """The open conflicts of ``flow`` already logged (read once per flow and cycle)."""
+        if self._logged is None:
+            self._logged = {
+                (
+                    c.custompms_id,
+                    c.property,
+                    _json_key(c.custompms_value),
+                    _json_key(c.trello_value),
+                )
+                for c in self.cycle.store.conflicts(OPEN_CONFLICT_STATUSES, flow=flow)
+            }
+        return self._logged
 
     # -- deletions -------------------------------------------------------------------------
 
@@ -533,6 +563,10 @@ class Executor:
         if before is not None and not before.deleted:
             was = {name: before.fields.get(name) for name in fields if name in before.fields}
         cycle.store.add_run_write(cycle.run_id, flow, side, kind, id, operation, was, fields)
+
+
+def _json_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _known(ctx: FlowContext, base: Base) -> dict[str, Any]:

@@ -279,8 +279,8 @@ def plan_merge(
     restore: Side | None = None,
     footer: bool = False,
 ) -> list[Action]:
-    """Merge a linked pair: an ``Update`` when anything is to be written or kept, and a
-    ``Conflict`` per property changed differently on both sides (not already held)."""
+    """Merge a linked pair: a ``Conflict`` per property changed differently on both sides
+    (not already held), then an ``Update`` when anything is to be written or kept."""
     # A property one side cannot map (a person missing from the people map) is set aside
     # for this record: not merged, its base kept; the rest of the record syncs.
     aside = {
@@ -318,7 +318,13 @@ def plan_merge(
     version = c.version if c is not None and c.version else link.custompms_version
     old_marks = {k: v for k, v in (link.base or {}).items() if k == "deleted"}
     kept = {k: v for k, v in marks.items() if k == "deleted"}
-    actions: list[Action] = []
+    # Conflicts are logged before the writes: a winning write that acts and then fails must
+    # not take the losing value with it (the next cycle would find no conflict any more).
+    actions: list[Action] = [
+        Conflict(ctx.flow.name, link, note)
+        for note in merged.conflicts
+        if not (note.winner is None and (link.custompms_id, note.key) in ctx.held)
+    ]
     if (
         merged.to_custompms
         or merged.to_trello
@@ -343,10 +349,6 @@ def plan_merge(
                 footer=footer,
             )
         )
-    for note in merged.conflicts:
-        if note.winner is None and (link.custompms_id, note.key) in ctx.held:
-            continue
-        actions.append(Conflict(ctx.flow.name, link, note))
     for key, reason in sorted(aside.items()):
         # Filed like any failure of the pair: under its Custompms record, which the next
         # cycle reads again.

@@ -7,6 +7,11 @@ the cache is looked up on the board once more before one is created.
 A card's ``list`` field is the NAME of its list. Writing a card resolves that name to a list
 of the card's board; a missing list is created at the position ``list_order`` gives it, so
 the board's lists end up in that order (unknown names after the known ones).
+
+Creating a list is crash-safe as the other creates are: a list is looked up by name before
+it is made, and when a create's answer was lost (the list may exist) or an earlier create
+on the board failed, the board's lists are read again first, so a lost answer never makes a
+second list of the same name.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from pmbridge.errors import RemoteSystemError, UnavailableError
 from pmbridge.systems.trello.client import TrelloClient
 from pmbridge.systems.trello.convert import LIST_FIELDS
 
@@ -85,20 +91,39 @@ class BoardLists:
         async with lock:  # two cards wanting the same new list must not make two lists
             cached = board_id in self._lists
             lists = await self.of(board_id)
-            found = _open_list(lists, name)
+            found = _open_list_named(lists, name)
             if found is None and cached:  # made since the lists were read? Never twice.
                 lists = await self.of(board_id, refresh=True)
-                found = _open_list(lists, name)
+                found = _open_list_named(lists, name)
             if found is not None:
                 return found
-            created = await self.client.create_list(
-                board_id, name, pos=position_for(name, lists, self.list_order)
-            )
+            try:
+                created = await self.client.create_list(
+                    board_id, name, pos=position_for(name, lists, self.list_order)
+                )
+            except UnavailableError as err:
+                # The list may exist although its answer was lost: find it by name.
+                self.forget(board_id)
+                if not err.maybe_applied:
+                    raise
+                if (found := _open_list_named(await self.of(board_id), name)) is not None:
+                    return found
+                # Not there: the create did not act. Say so, or the card being written
+                # would count as maybe created too.
+                raise UnavailableError(
+                    f"Trello lost the answer to creating the list {name!r} on board "
+                    f"{board_id} and has no such list; the next attempt creates it",
+                    system="trello",
+                    status=err.status,
+                ) from err
+            except RemoteSystemError:
+                self.forget(board_id)  # the next create on this board reads the lists first
+                raise
             lists.append(created)
             return str(created["id"])
 
 
-def _open_list(lists: Sequence[dict[str, Any]], name: str) -> str | None:
+def _open_list_named(lists: Sequence[dict[str, Any]], name: str) -> str | None:
     for lst in lists:
         if lst.get("name") == name and not lst.get("closed"):
             return str(lst["id"])
