@@ -115,6 +115,10 @@ class ServeStatus:
             http = getattr(getattr(getattr(runtime, system, None), "client", None), "_http", None)
             if isinstance(http, httpx.AsyncClient):
                 http.event_hooks["response"].append(self._hook(system))
+            client = getattr(getattr(runtime, system, None), "client", None)
+            listeners = getattr(client, "retry_listeners", None)
+            if isinstance(listeners, list):
+                listeners.append(lambda system=system: self.metrics.retried(system))
 
     def _hook(self, system: str) -> Callable[[httpx.Response], Any]:
         async def on_response(response: httpx.Response) -> None:

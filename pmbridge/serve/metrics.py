@@ -12,6 +12,7 @@ Metrics:
 - ``pmbridge_writes_total{system,flow,operation}``: created/updated/deleted, per system written;
 - ``pmbridge_conflicts_total{flow}``: conflicts met by cycles;
 - ``pmbridge_conflicts_held{flow}``, ``pmbridge_dead_letters{flow}``: waiting now;
+- ``pmbridge_retries_total{system}``: requests tried again (5xx, lost connections, 429s)
 - ``pmbridge_http_answers_total{system,status}``: answers by status class (2xx, 4xx, 429,
   5xx); every 429 and 5xx is retried by the client while it has attempts left;
 - ``pmbridge_last_success_timestamp_seconds``: when a cycle last ended without stopping;
@@ -102,6 +103,9 @@ class ServeMetrics:
         self.conflicts = Counter(
             "pmbridge_conflicts", "Conflicts met by cycles", ["flow"], registry=r
         )
+        self.retries = Counter(
+            "pmbridge_retries", "Requests tried again, by system", ["system"], registry=r
+        )
         self.answers = Counter(
             "pmbridge_http_answers",
             "Answers from the systems by status class; 429 and 5xx are retried",
@@ -134,6 +138,9 @@ class ServeMetrics:
                 self.conflicts.labels(flow).inc(counts["conflicts"])
         if not failed:
             self.last_success.set(time.time())
+
+    def retried(self, system: str) -> None:
+        self.retries.labels(system).inc()
 
     def answered(self, system: str, status: int) -> None:
         label = "429" if status == 429 else f"{status // 100}xx"

@@ -108,6 +108,7 @@ async def send_with_retries(
     *,
     log: logging.Logger,
     what: str,
+    on_retry: Callable[[], None] | None = None,
 ) -> T:
     """Run ``attempt(number)`` (1-based) until it returns, per ``policy``.
 
@@ -115,6 +116,7 @@ async def send_with_retries(
     exception is raised at once.
 
     :param log: where each retry is noted (INFO), with ``what`` naming the request
+    :param on_retry: called before each retry (a metric counts them)
     """
 
     def note_retry(state: RetryCallState) -> None:
@@ -129,6 +131,8 @@ async def send_with_retries(
             policy.attempts,
             wait,
         )
+        if on_retry is not None:
+            on_retry()
 
     retrying = AsyncRetrying(
         stop=stop_after_attempt(policy.attempts),

@@ -194,3 +194,17 @@ def test_notice_to_write_latency_counts_from_the_first_delivery_to_the_writing_c
     metric = samples(status.metrics.text().decode())
     assert metric[("pmbridge_notice_to_write_seconds_count", ())] == 1
     assert metric[("pmbridge_notice_to_write_seconds_sum", ())] == 2.5
+
+
+async def test_metrics_count_the_requests_tried_again(bridge: Bridge):
+    await asyncio.to_thread(seed, bridge.pms, tasks=1, comments=False)
+    bridge.trello_app.state.control.set_faults(force_429=1)  # Trello's next answer is a 429
+    sock = bound_socket()
+    root = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    service = Service(bridge.settings, sock=sock, http=True, interval_s=60, trello_limits=UNLIMITED)
+    async with service.running():
+        await until(lambda: service.cycles >= 1, what="the first cycle")
+        metric = samples((await asyncio.to_thread(get, root + "/metrics")).text)
+    assert metric[("pmbridge_retries_total", (("system", "trello"),))] == 1
+    assert metric[("pmbridge_http_answers_total", (("status", "429"), ("system", "trello")))] == 1
+    assert metric.get(("pmbridge_retries_total", (("system", "custompms"),)), 0) == 0

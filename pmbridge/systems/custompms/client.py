@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -91,9 +91,15 @@ class CustompmsClient:
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
         self.retry = retry or RetryPolicy()
+        #: called before each retry (``pmbridge serve`` counts them for /metrics)
+        self.retry_listeners: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         return f"CustompmsClient({self.base_url!r})"
+
+    def _retried(self) -> None:
+        for listener in self.retry_listeners:
+            listener()
 
     async def aclose(self) -> None:
         """Close the connections, if this client made its own ``httpx.AsyncClient``."""
@@ -253,7 +259,11 @@ class CustompmsClient:
             return await self._try(method, path, params, content, headers, exchange, number)
 
         response = await send_with_retries(
-            self.retry, attempt, log=log, what=f"Custompms at {self.host}: {action}"
+            self.retry,
+            attempt,
+            log=log,
+            what=f"Custompms at {self.host}: {action}",
+            on_retry=self._retried,
         )
         if response.is_success:
             return response

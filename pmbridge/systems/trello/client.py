@@ -20,7 +20,7 @@ Parameters of GETs go in the query string, those of POSTs and PUTs in a form bod
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -110,6 +110,8 @@ class TrelloClient:
         self._auth = {"Authorization": f'OAuth oauth_consumer_key="{key}", oauth_token="{token}"'}
         self.limiter = TrelloLimiter(limits)
         self.retry = retry or RetryPolicy()
+        #: called before each retry (``pmbridge serve`` counts them for /metrics)
+        self.retry_listeners: list[Callable[[], None]] = []
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(30.0, connect=10.0),
@@ -144,7 +146,13 @@ class TrelloClient:
         async def attempt(number: int) -> Any:
             return await self._attempt(method, path, encoded, name, number)
 
-        return await send_with_retries(self.retry, attempt, log=logger, what=f"Trello {name}")
+        return await send_with_retries(
+            self.retry, attempt, log=logger, what=f"Trello {name}", on_retry=self._retried
+        )
+
+    def _retried(self) -> None:
+        for listener in self.retry_listeners:
+            listener()
 
     async def _attempt(
         self, method: str, path: str, params: dict[str, str] | None, name: str, number: int
