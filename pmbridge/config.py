@@ -83,7 +83,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./pmbridge.db"
     flows: Path | None = Field(None, description="the flow file; None = the packaged default")
     full_every: int = Field(20, ge=1, description="a full reconciliation every N cycles")
-    interval_s: float = Field(60.0, gt=0, description="seconds between cycles when serving")
+    interval_s: float = Field(
+        60.0,
+        gt=0,
+        description="seconds between cycles when serving (unset: 900 with webhooks, else 60)",
+    )
     allow_delete_share: float = Field(
         0.10, ge=0, le=1, description="a run may delete at most this share of a flow's links"
     )

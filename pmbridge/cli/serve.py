@@ -60,7 +60,8 @@ def serve(
         typer.Option(
             "--interval",
             min=0.1,
-            help="Seconds between periodic cycles (default: PMBRIDGE_INTERVAL_S, else 60).",
+            help="Seconds between periodic cycles (default: PMBRIDGE_INTERVAL_S, else 900 "
+            "with --public-url, 60 without).",
             show_default=False,
         ),
     ] = None,

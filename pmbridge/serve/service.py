@@ -18,6 +18,7 @@ import uvicorn
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
 from pmbridge.config import Settings
+from pmbridge.engine.context import Targets
 from pmbridge.engine.report import CycleReport
 from pmbridge.engine.run import CycleStopped, SyncOptions
 from pmbridge.errors import (
@@ -36,7 +37,7 @@ from pmbridge.serve.hooks import (
     remove_leftovers,
 )
 from pmbridge.serve.receiver import CUSTOMPMS_PATH, TRELLO_PATH, Hint, create_receiver
-from pmbridge.serve.targets import PendingTargets
+from pmbridge.serve.targets import PendingTargets, SpreadReads
 from pmbridge.serve.ui import mount_on_service
 from pmbridge.store import RUN_LEASE_S, LeaseHeldError
 from pmbridge.store.guard import guard_cycle
@@ -46,6 +47,9 @@ from pmbridge.wiring import Runtime, open_engine
 log = logging.getLogger("pmbridge.serve")
 
 DEFAULT_LISTEN = ("127.0.0.1", 8770)
+# With webhooks, the periodic cycle only catches what a delivery missed: it can be long.
+WEBHOOK_INTERVAL_S = 900.0
+TICK_S = 30.0  # the spread periodic reconcile's tick, about (see ``SpreadReads``)
 
 
 class _Uvicorn(uvicorn.Server):
@@ -87,7 +91,8 @@ class Service:
     :param public_url: where Trello and Custompms reach the receiver; None: only poll
     :param listen: the receiver's address (host, port)
     :param sock: an already bound socket to serve on instead of ``listen`` (tests bind port 0)
-    :param interval_s: seconds between periodic cycles (default ``settings.interval_s``)
+    :param interval_s: seconds between periodic cycles (default ``settings.interval_s`` when
+        set, else 900 with ``public_url`` and 60 without)
     :param once_per_s: deliveries within this many seconds of the first make one cycle
     :param backoff_s: the first wait before trying a stopped cycle again (then doubling,
         up to ``interval_s``)
@@ -97,6 +102,9 @@ class Service:
         ``/readyz`` and ``/metrics`` (always served when listening)
     :param targeted: a cycle prompted by deliveries reads only the boards and resources they
         name (``pmbridge.serve.targets``); False: every feed, as the periodic cycle
+    :param spread_ticks: ticks the periodic reconcile is spread over (``SpreadReads``);
+        default with ``public_url``: one per ~30 s of the interval; 1 (and the default
+        without ``public_url``): one whole cycle per interval
     """
 
     def __init__(
@@ -113,14 +121,25 @@ class Service:
         trello_limits: TrelloLimits | None = None,
         http: bool = False,
         targeted: bool = True,
+        spread_ticks: int | None = None,
     ):
         self.settings = settings
         self.public_url = public_url_of(public_url) if public_url is not None else None
         needed = ["trello_key", "trello_token", "custompms_url", "custompms_token"]
         settings.require(*needed, *(["trello_secret"] if self.public_url else []))
-        self.interval_s = float(interval_s if interval_s is not None else settings.interval_s)
+        if interval_s is None:
+            explicit = "interval_s" in settings.model_fields_set
+            use_default = self.public_url is not None and not explicit
+            interval_s = WEBHOOK_INTERVAL_S if use_default else settings.interval_s
+        self.interval_s = float(interval_s)
         if self.interval_s <= 0 or once_per_s < 0 or backoff_s <= 0:
             raise ConfigError("the interval and backoff must be positive, once-per not negative")
+        if spread_ticks is None:
+            spread_ticks = max(1, round(self.interval_s / TICK_S)) if self.public_url else 1
+        if spread_ticks < 1:
+            raise ConfigError("spread_ticks must be at least 1")
+        # Ticks of at least 2: one for the listings, one or more for the boards.
+        self.spread = SpreadReads(spread_ticks, settings.full_every) if spread_ticks > 1 else None
         self.listen = listen
         self.http = http
         self.targeted = targeted
@@ -331,8 +350,16 @@ class Service:
                 if trigger is None:
                     return
                 first = self.cycles == 0 and trigger == "timer"
-                next_timer = loop.time() + self.interval_s
-                await self._cycle_until_done("start" if first else trigger)
+                tick: tuple[Targets | None, bool] | None = None
+                if trigger == "timer":  # hint cycles do not postpone the periodic reads
+                    spread = self.spread is not None
+                    wait = self.interval_s / self.spread.ticks if spread else self.interval_s
+                    next_timer = loop.time() + wait
+                    if spread and not first:
+                        tick = self._next_tick()
+                        if tick is None:
+                            continue  # the rest of a pass that was one full reconcile
+                await self._cycle_until_done("start" if first else trigger, tick)
                 await self._clean_leftovers()
                 await self._register()
         except _Stopping:
@@ -357,7 +384,16 @@ class Service:
                 await asyncio.wait_for(self._wake.wait(), due - now)
         return None
 
-    async def _cycle_until_done(self, trigger: str) -> None:
+    def _next_tick(self) -> tuple[Targets | None, bool] | None:
+        assert self.runtime is not None and self.spread is not None
+        flows = self.runtime.flow_file.flows
+        return self.spread.next(
+            self._linked_boards(), {f.trello for f in flows}, {f.custompms for f in flows}
+        )
+
+    async def _cycle_until_done(
+        self, trigger: str, tick: tuple[Targets | None, bool] | None = None
+    ) -> None:
         """One cycle, tried again with backoff while a system is unreachable."""
         retrying = AsyncRetrying(
             retry=retry_if_exception(_transient),
@@ -371,26 +407,34 @@ class Service:
         async for attempt in retrying:
             with attempt:
                 again = attempt.retry_state.attempt_number > 1
-                await self._cycle("retry" if again else trigger)
+                await self._cycle("retry" if again else trigger, tick)
 
-    async def _cycle(self, trigger: str) -> None:
+    async def _cycle(self, trigger: str, tick: tuple[Targets | None, bool] | None = None) -> None:
+        """One cycle: of the pending hints, or a tick of the spread reconcile (``tick``: its
+        targets and whether it is full; the hints then wait for their own cycle)."""
         assert self.runtime is not None
-        taken, self._pending, self._pending_since = self._pending, [], None
-        hints, full = len(taken), any(hint.full for hint in taken)
-        pending = PendingTargets()
-        for hint in taken:
-            pending.add(hint)
-        targets = pending.targets() if trigger == "hints" and self.targeted else None
-        # Hints from now on may have come after this cycle read the feeds: they make another.
+        if tick is not None:
+            (targets, full), hints = tick, 0
+        else:
+            # Hints from now on may have come after this cycle read the feeds: another cycle.
+            taken, self._pending, self._pending_since = self._pending, [], None
+            hints, full = len(taken), any(hint.full for hint in taken)
+            pending = PendingTargets()
+            for hint in taken:
+                pending.add(hint)
+            targets = pending.targets() if trigger == "hints" and self.targeted else None
         options = SyncOptions(
             targets=targets,
             full=full,
-            full_every=self.settings.full_every,
+            # Spread, the service itself makes every full_every-th pass a full one.
+            full_every=None if self.spread is not None else self.settings.full_every,
             delete_share=self.settings.allow_delete_share,
             delete_min=self.settings.allow_delete_min,
         )
         started = time.monotonic()
         why = f"{hints} hint{'s' if hints != 1 else ''}" if trigger == "hints" else trigger
+        if tick is not None and targets is not None:
+            why = f"tick: {targets.describe()}"
         self._in_cycle = True
         self.status.cycle_started()
         try:

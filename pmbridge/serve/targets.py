@@ -52,3 +52,61 @@ class PendingTargets:
         if self._kinds:
             kinds["custompms"] = frozenset(self._kinds)
         return Targets(kinds, containers)
+
+
+class SpreadReads:
+    """The periodic reconcile spread over its interval (serve with webhooks): the interval is
+    divided into ``ticks`` ticks and each tick runs a targeted cycle, so Trello's budget is
+    never spent in one burst and writes keep theirs.
+
+    The first tick of a pass reads the Trello listings (workspaces, boards: a few calls) and
+    the Custompms feeds; each other tick reads the card and comment feeds of the next slice
+    of the linked boards (taken when the pass starts, each board in exactly one slice) and the
+    Custompms feeds again (cheap: one page when nothing changed). Every ``full_every``-th pass
+    is one whole full reconcile instead, at the pass's start (a burst, once in
+    ``full_every`` intervals), and its other ticks read nothing.
+
+    :param ticks: ticks per interval (at least 2: one for the listings, one for the boards)
+    :param full_every: every this-many-th pass is a full reconcile (0: never)
+    """
+
+    def __init__(self, ticks: int, full_every: int):
+        if ticks < 2:
+            raise ValueError("spreading needs at least 2 ticks per interval")
+        self.ticks = ticks
+        self.full_every = full_every
+        self.passes = 0
+        self._tick = 0
+        self._slices: list[frozenset[str]] = []
+        self._whole = False
+
+    def next(
+        self, boards: set[str], trello_kinds: set[str], custompms_kinds: set[str]
+    ) -> tuple[Targets | None, bool] | None:
+        """What this tick reads: (targets, full) — targets None: everything — or None when
+        nothing (the rest of a full pass). ``boards``: the linked boards now; the kinds: those
+        the flows sync."""
+        tick, self._tick = self._tick, (self._tick + 1) % self.ticks
+        if tick == 0:
+            self.passes += 1
+            self._whole = bool(self.full_every) and self.passes % self.full_every == 0
+            ordered = sorted(boards)
+            slices = self.ticks - 1
+            self._slices = [
+                frozenset(ordered[i * len(ordered) // slices : (i + 1) * len(ordered) // slices])
+                for i in range(slices)
+            ]
+            if self._whole:
+                return None, True
+        if self._whole:
+            return None
+        custompms = {"custompms": frozenset(custompms_kinds)}
+        if tick == 0:
+            return Targets(
+                {"trello": frozenset(trello_kinds - TRELLO_BOARD_KINDS), **custompms}
+            ), False
+        chunk = self._slices[tick - 1]
+        if not chunk:
+            return Targets(custompms), False
+        kinds = {"trello": frozenset(trello_kinds & TRELLO_BOARD_KINDS), **custompms}
+        return Targets(kinds, {"trello": chunk}), False

@@ -15,10 +15,11 @@ from tests.serve.conftest import by_name, settled, until
 from tests.serve.test_service import MakeService, first_cycle_done
 
 
-def two_boards(bridge: Bridge) -> dict[str, Any]:
+def two_boards(bridge: Bridge, names: tuple[str, ...] = ("Alpha", "Beta")) -> dict[str, Any]:
+    """A project (so a board) per name, each with one task; the tasks by name."""
     customer = bridge.pms.create("customers", name="Acme", description="", website=None)
     made: dict[str, Any] = {}
-    for name in ("Alpha", "Beta"):
+    for name in names:
         project = bridge.pms.create(
             "projects", customer_id=customer["id"], name=name, description="", archived=False
         )
