@@ -105,7 +105,8 @@ class Engine:
         return plans
 
     async def _run(self, options: SyncOptions) -> tuple[CycleContext, list[FlowPlan]]:
-        if not options.full and self._full_is_due(options.full_every):
+        # A targeted cycle (a delivery's) is never made a full one: it reads its targets only.
+        if options.targets is None and not options.full and self._full_is_due(options.full_every):
             options = replace(options, full=True)
         cycle = self.context(options)
         selected = self._selected_flows(options)
