@@ -62,6 +62,7 @@ from pmbridge.records import Record, Side, other_side
 from pmbridge.store import Conflict as ConflictRow
 from pmbridge.store import Intent, Link
 from pmbridge.store.rows import OPEN_CONFLICT_STATUSES
+from pmbridge.systems.base import CreatedProbe
 
 STALE_RETRIES = 3
 log = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ class Executor:
         created = None
         if interrupted and intent is not None:
             # An earlier attempt may have created it before its answer was lost: look first.
-            created = await system.find_created(kind, probe_of(mapping, intent.payload))
+            created = await system.find_created(kind, self._probe(ctx, intent.payload, target))
         if created is None:
             try:
                 created = await self.write(
@@ -205,7 +206,7 @@ class Executor:
             except UnavailableError as err:
                 if not err.maybe_applied or intent is None:
                     raise
-                created = await system.find_created(kind, probe_of(mapping, intent.payload))
+                created = await system.find_created(kind, self._probe(ctx, intent.payload, target))
                 if created is None:
                     cycle.dead_letter(flow.name, target, record.id, OP_SYNC, str(err))
                     raise
@@ -218,6 +219,16 @@ class Executor:
             # the next cycle find the same task again (its Idempotency-Key) and write it.
             await self._ensure_footer(ctx, c_rec.id, t_rec.id, t_rec)
         self._link_created(ctx, c_rec, t_rec, intent)
+
+    def _probe(self, ctx: FlowContext, payload: Any, target: Side) -> CreatedProbe:
+        """How to recognise what an interrupted create made, never an object linked already."""
+        index, flow = self.cycle.index, ctx.flow.name
+
+        class Taken:
+            def __contains__(self, id: object) -> bool:
+                return index.get(flow, target, str(id)) is not None
+
+        return replace(probe_of(ctx.mapping, payload), taken=Taken())
 
     def _link_created(self, ctx: FlowContext, c: Record, t: Record, intent: Intent | None) -> Link:
         cycle, mapping = self.cycle, ctx.mapping

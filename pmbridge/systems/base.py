@@ -77,6 +77,8 @@ class CreatedProbe:
     :param marker_field: a field the create wrote a unique marker into (a backlink footer)
     :param marker: that marker; an object whose field ends with it is the one
     :param since: when the create was first attempted (objects made before are not it)
+    :param taken: ids already linked to something else: never the one (two comments with
+        the same text, both in doubt, must not both find the first)
     """
 
     container: str | None
@@ -84,6 +86,7 @@ class CreatedProbe:
     marker_field: str | None = None
     marker: str | None = None
     since: datetime | None = None
+    taken: Container[str] = frozenset()
 
 
 @runtime_checkable

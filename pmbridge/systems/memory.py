@@ -399,6 +399,8 @@ class MemoryTrello:
 
     async def find_created(self, kind: str, probe: CreatedProbe) -> Record | None:
         for record in self.live(kind):
+            if record.id in probe.taken:
+                continue
             fields = record.fields
             if probe.marker and probe.marker_field:
                 if (

@@ -403,7 +403,7 @@ class TrelloSystem:
             scope = Scope((probe.container,)) if probe.container else Scope()
         self._clear_feed_cache()
         feed = await self.read(kind, None, scope)
-        candidates = [r for r in feed.records if not r.deleted]
+        candidates = [r for r in feed.records if not r.deleted and r.id not in probe.taken]
         if probe.marker and probe.marker_field:
             for record in candidates:
                 value = str(record.fields.get(probe.marker_field) or "").rstrip()
