@@ -2,6 +2,8 @@
 
 Each check gets a ``Probe``, returns what it saw when the implementation behaved, and
 raises ``CheckFailed`` with the specific misbehaviour otherwise.
+
+One module because it is the contract's check list, in the order the checks run.
 """
 
 from __future__ import annotations

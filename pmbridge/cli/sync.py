@@ -3,6 +3,9 @@ conflicts, dead-letters.
 
 The engine, the store and rich's tables are imported inside the commands that use them, so
 that registering these commands (and ``pmbridge --help``) stays cheap.
+
+One module because ``sync`` and the read-only commands on its state (status, links,
+conflicts, dead-letters) share their output helpers; next split: the conflicts commands.
 """
 
 from __future__ import annotations

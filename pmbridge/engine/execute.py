@@ -10,6 +10,10 @@ after every step, so the circuit breaker has counted them all first.
 Where a write's answer changes what should be written — a Custompms version that moved
 on (``StaleVersionError``), a record restored before its merge — the executor reads again
 and asks the planner (``engine.plan.plan_merge``), never deciding by itself.
+
+One module because every action handler shares the executor's per-cycle bookkeeping
+(strikes, logged conflicts, echoes, run writes); next split: creates (journal, anchor,
+footer) apart from updates and deletions.
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ actions to carry out (``engine.actions``). Per record, the decision table:
 
 Deletions of a flow are counted together: when they are more than the circuit breaker
 allows, each becomes a ``HoldDelete`` for a person to confirm.
+
+One module because it is the whole decision table of the planner, pure; the set and
+checklist rules already live in ``merge_sets``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 ``load_flows(path)`` parses YAML (keeping each node's line), validates the shapes with the
 pydantic models, then checks the mappings against the systems' catalogue and against each
 other (unknown property, unknown flow, wrong type, duplicate mapping, …).
+
+One module because parsing, line numbers and the cross-checks must report every problem of
+one file together.
 """
 
 from __future__ import annotations

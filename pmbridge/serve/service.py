@@ -1,5 +1,9 @@
 """The continuous sync: one engine for the service's life, a cycle every interval and a
 prompt one after deliveries (see ``pmbridge.serve``).
+
+One module because the service's loop, hint debouncing, spread ticks and registrations share
+its state; next split: the spread-tick scheduler and the registration bookkeeping into
+modules of their own.
 """
 
 from __future__ import annotations

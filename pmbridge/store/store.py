@@ -10,6 +10,9 @@ the database makes atomic (``INSERT … ON CONFLICT``, conditional ``UPDATE``), 
 constraints decide races — the loser gets a ``LinkConflictError`` or ``DuplicateIntentError``
 (raised inside a savepoint, so an enclosing transaction stays usable). Whole cycles take
 turns under the sync lease (``guard.py``), so those races are a last line of defence.
+
+One module because every operation must work the same inside and outside a transaction
+(``_Operations``); processes' rows already live in ``processes``.
 """
 
 from __future__ import annotations

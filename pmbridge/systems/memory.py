@@ -15,6 +15,9 @@ with a cursor returns what changed since. Writes are counted in ``writes``.
 One fault knob, for crash tests: ``crash_after(n, applied=…)`` makes the n-th write from
 now raise ``Crash`` — a ``BaseException``, as a killed process stops without cleaning up —
 either before or after the write took effect.
+
+One module because it holds both in-memory systems side by side, so each can be read against
+the other.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 It speaks the wire format (plain JSON dicts) and nothing else: feed paging, reads and
 conditional/idempotent writes, retries of transient failures, and typed errors from
 ``pmbridge.errors``. The token travels only in the ``Authorization`` header.
+
+One module because it is the one HTTP client of the contract; its retry layer is
+``pmbridge.systems.http``.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ one wrapper (``request``) that:
 
 Parameters of GETs go in the query string, those of POSTs and PUTs in a form body
 (reference/TRELLO_API.md §1), so long descriptions do not make long URLs.
+
+One module because it is the one HTTP client of the routes pmbridge uses; card parts live in
+``parts``/``parts_write``, retries in ``pmbridge.systems.http``.
 """
 
 from __future__ import annotations

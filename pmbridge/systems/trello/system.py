@@ -8,6 +8,10 @@ Cards and comments are read from each board's action feed since the cursor: an
 full. The feed read for cards is cached for the cycle and reused by the comment read of the
 same boards. ``/1/members/`` (tightly rate-limited) is only touched by ``check()`` and by
 the one discovery read of organizations (``cursor=None``, empty scope).
+
+One module because it is the one ``System`` implementation for Trello; feed folding, lists,
+cursors and card parts are already in modules of their own; next split: the board-feed read
+apart from the writes.
 """
 
 from __future__ import annotations
