@@ -20,6 +20,7 @@ import asyncio
 import os
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -59,6 +60,7 @@ def edit_items(items: list[dict[str, Any]], edit: str, text: str) -> list[dict[s
     return items[::-1]
 
 
+# 1,000 examples take about a minute and a half: one xdist worker runs them beside the rest.
 EXAMPLES = int(os.environ.get("PMBRIDGE_TEST_STATE_MACHINE_EXAMPLES", "250"))
 
 
@@ -348,4 +350,4 @@ SyncMachine.TestCase.settings = settings(
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
     suppress_health_check=[HealthCheck.too_slow],
 )
-test_sync_machine = SyncMachine.TestCase
+test_sync_machine = pytest.mark.timeout(600)(SyncMachine.TestCase)
