@@ -85,6 +85,7 @@ def _register_commands() -> None:
         "pmbridge.cli.sandbox_custompms",
         "pmbridge.cli.check_custompms",
         "pmbridge.cli.sync",
+        "pmbridge.cli.state",
         "pmbridge.cli.serve",
         "pmbridge.cli.ui",
         "pmbridge.cli.docs",
