@@ -254,10 +254,12 @@ class TrelloClient:
         return await self._get_list(f"/boards/{segment(id)}/lists", filter=filter, fields=fields)
 
     async def get_board_cards(
-        self, id: str, *, filter: str = "all", fields: str | None = None
+        self, id: str, *, filter: str = "all", fields: str | None = None, **nested: Any
     ) -> list[dict[str, Any]]:
-        """The cards of a board; ``filter="all"`` includes archived ones."""
-        return await self._get_list(f"/boards/{segment(id)}/cards/{segment(filter)}", fields=fields)
+        """The cards of a board; ``filter="all"`` includes archived ones. ``nested``: Trello's
+        nested-resource parameters (``checklists="all"``, ``members=True``, …)."""
+        path = f"/boards/{segment(id)}/cards/{segment(filter)}"
+        return await self._get_list(path, fields=fields, **nested)
 
     async def get_board_actions(
         self,
@@ -324,8 +326,11 @@ class TrelloClient:
         ``dueComplete``…"""
         return await self._post("/cards", idList=list_id, **params)
 
-    async def get_card(self, id: str, *, fields: str | None = None) -> dict[str, Any]:
-        return await self._get(f"/cards/{segment(id)}", fields=fields)
+    async def get_card(
+        self, id: str, *, fields: str | None = None, **nested: Any
+    ) -> dict[str, Any]:
+        """One card; ``nested`` as for ``get_board_cards``."""
+        return await self._get(f"/cards/{segment(id)}", fields=fields, **nested)
 
     async def update_card(self, id: str, **params: Any) -> dict[str, Any]:
         """``PUT /cards/{id}``; ``idList`` moves it to a list, ``idBoard`` (with the

@@ -46,12 +46,11 @@ class CardParts:
 
     async def board_cards(self, board: str, fields: str) -> list[dict[str, Any]]:
         """Every card of a board (archived ones too) with its parts, in one call."""
-        path = f"/boards/{segment(board)}/cards/all"
-        return await self.client._get_list(path, fields=fields, **PART_PARAMS)
+        return await self.client.get_board_cards(board, fields=fields, **PART_PARAMS)
 
     async def card(self, id: str, fields: str) -> dict[str, Any]:
         """One card with its parts."""
-        return await self.client._get(f"/cards/{segment(id)}", fields=fields, **PART_PARAMS)
+        return await self.client.get_card(id, fields=fields, **PART_PARAMS)
 
     async def board_labels(self, board: str) -> list[dict[str, Any]]:
         if board not in self._labels:
