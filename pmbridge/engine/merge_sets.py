@@ -256,14 +256,14 @@ def merge_items(
         _one_note(
             [note for e in merged for note in e.notes],
             key,
-            _texts(current_c),
-            _texts(current_t),
-            _texts(bc),
+            item_texts(current_c),
+            item_texts(current_t),
+            item_texts(bc),
         ),
     )
 
 
-def _texts(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def item_texts(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Items without their ids (which differ between the systems)."""
     return [{"text": i.get("text") or "", "done": bool(i.get("done"))} for i in items]
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pmbridge.engine.context import SyncOptions
 from pmbridge.engine.execute import Executor
+from pmbridge.engine.merge_sets import item_texts
 from pmbridge.engine.state import base_of, link_base
 from pmbridge.errors import PmbridgeError
 from pmbridge.records import SIDES, Side
@@ -60,6 +61,7 @@ async def resolve_conflict(
         "custompms": conflict.custompms_value if conflict.winner is None else _winning(conflict),
         "trello": conflict.trello_value if conflict.winner is None else _winning(conflict),
     }
+    prop_type = next((p.type for p in flow.properties if p.custompms == prop), None)
     current: dict[Side, Any] = {}
     for side in SIDES:
         target_id = link.custompms_id if side == "custompms" else link.trello_id
@@ -69,7 +71,7 @@ async def resolve_conflict(
                 f"conflict {conflict_id}: the {ctx.mapping.kind(side)} {target_id} is gone "
                 f"from {side}; nothing was written"
             )
-        current[side] = ctx.mapping.view(side, record).values.get(prop)
+        current[side] = _as_logged(prop_type, ctx.mapping.view(side, record).values.get(prop))
     changed = [side for side in SIDES if current[side] != expected[side]]
     if changed and not force:
         raise PmbridgeError(
@@ -84,7 +86,7 @@ async def resolve_conflict(
     base = base_of(link)
     for side in SIDES:
         fields = ctx.mapping.write_fields(side, {prop: value}, custompms_id=link.custompms_id)
-        if not fields or current[side] == value:
+        if not fields or current[side] == _as_logged(prop_type, value):
             getattr(base, side)[prop] = current[side] if not fields else value
             continue
         target_id = link.custompms_id if side == "custompms" else link.trello_id
@@ -96,6 +98,12 @@ async def resolve_conflict(
         f"Conflict {conflict_id} resolved: {flow.name} {prop} is now "
         f"{value!r} on both sides (taken from {take})."
     )
+
+
+def _as_logged(prop_type: str | None, value: Any) -> Any:
+    """A side's value as a conflict logs it: a checklist without its items' ids, which differ
+    between the systems (``merge_sets.item_texts``)."""
+    return item_texts(value) if prop_type == "items" and value is not None else value
 
 
 def _winning(conflict: Conflict) -> Any:

@@ -158,3 +158,33 @@ def test_a_card_made_again_after_its_deletion_gets_its_tasks_comments_again(pair
     assert new.trello_id != link.trello_id  # the edit won: the card was made again
     on_card = [c for c in pair.trello.live("comment") if c.fields["idCard"] == new.trello_id]
     assert [c.fields["text"] for c in on_card] == ["keep me"]
+
+
+def test_a_checklist_conflict_is_resolved_without_force(pair: Pair):
+    task_id = one_task(pair)
+    pair.pms.edit("task", task_id, checklist=[{"text": "Brief", "done": False}])
+    pair.sync()
+    [item] = pair.pms.records["task"][task_id].fields["checklist"]
+    card = pair.card_of(task_id)
+    pair.pms.edit("task", task_id, checklist=[{**item, "text": "Brief v2"}])
+    pair.trello.edit(
+        "card",
+        pair.store.links("tasks")[0].trello_id,
+        checklist=[{**card["checklist"][0], "text": "Brief v3"}],
+    )
+    pair.sync()
+    [conflict] = pair.store.conflicts()
+    assert conflict.property == "checklist"
+
+    said = asyncio.run(pair.engine.resolve_conflict(conflict.id, "custompms"))
+
+    assert "resolved" in said
+    texts = [i["text"] for i in pair.card_of(task_id)["checklist"]]
+    assert texts == ["Brief v2"]
+    assert [i["text"] for i in pair.pms.records["task"][task_id].fields["checklist"]] == texts
+    pair.trello.writes.clear()
+    pair.pms.writes.clear()
+    pair.trello.edit("card", pair.store.links("tasks")[0].trello_id, name="Draft 2")
+    pair.sync()
+    assert dict(pair.trello.writes) == {} and dict(pair.pms.writes) == {"update tasks": 1}
+    assert [i["text"] for i in pair.card_of(task_id)["checklist"]] == texts
