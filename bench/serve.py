@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import socket
 import statistics
 import threading
 import time
@@ -47,6 +46,7 @@ from pmbridge.config import load_settings
 from pmbridge.engine.run import SyncOptions
 from pmbridge.sandbox.trello.webhooks import registry
 from pmbridge.serve import Service
+from pmbridge.sockets import listening_socket
 from pmbridge.wiring import open_engine
 
 NAME = "serve"
@@ -131,8 +131,7 @@ async def run(strategy: str, size: dict[str, Any], steps: list[Step]) -> dict[st
             trello.close()
         await _one_shot(settings)
         first_sync_s = time.perf_counter() - started
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+        sock = listening_socket("127.0.0.1", 0)
         service = Service(
             settings,
             public_url=f"http://127.0.0.1:{sock.getsockname()[1]}",

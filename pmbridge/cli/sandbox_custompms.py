@@ -66,7 +66,7 @@ def sandbox_custompms(
 
     from pmbridge.sandbox.custompms import DEFAULT_TOKEN, create_app
     from pmbridge.sandbox.custompms.constraints import DEFAULT_STATUSES
-    from pmbridge.sandbox.server import listening_socket
+    from pmbridge.sockets import listening_socket
 
     token = DEFAULT_TOKEN if token is None else token
     out = Console(highlight=False)

@@ -98,7 +98,6 @@ def sandbox_trello(
     import uvicorn
     from pydantic import ValidationError
 
-    from pmbridge.sandbox.server import listening_socket
     from pmbridge.sandbox.trello.app import create_app
     from pmbridge.sandbox.trello.config import (
         DEMO_KEY,
@@ -108,6 +107,7 @@ def sandbox_trello(
         SandboxConfig,
     )
     from pmbridge.sandbox.trello.ratelimit import RateLimitConfig
+    from pmbridge.sockets import listening_socket
 
     key = key if key is not None else DEMO_KEY
     token = token if token is not None else DEMO_TOKEN

@@ -1,43 +1,19 @@
 """Run an ASGI app under uvicorn on 127.0.0.1 in a background thread.
 
 Used by the test fixtures, the demo and the benchmarks to start the sandboxes on free
-ports: ``with ServerThread(app) as server: httpx.get(server.url + "/...")``.
+ports: ``with ServerThread(app) as server: httpx.get(server.url + "/...")``. The socket comes
+from ``pmbridge.sockets``, as every server's does.
 """
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from types import TracebackType
 
 import uvicorn
 
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` and already listening (``OSError`` if taken).
-
-    Naming TCP lets asyncio switch off Nagle's algorithm (TCP_NODELAY) on accepted
-    connections; without it every answer waits ~40 ms for a delayed ACK. Listening before a
-    server announces its URL means a client that reads it at once queues, not gets refused.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+from pmbridge.sockets import listening_socket
 
 
 class ServerThread:

@@ -27,8 +27,9 @@ edit or deletion makes the next cycle a full one, since board feeds never show t
 from __future__ import annotations
 
 from pmbridge.serve.hooks import BoardWebhooks, CustompmsSubscription, public_url_of
+from pmbridge.serve.lines import summary_line
 from pmbridge.serve.receiver import CUSTOMPMS_PATH, TRELLO_PATH, Hint, create_receiver
-from pmbridge.serve.service import DEFAULT_LISTEN, Service, summary_line
+from pmbridge.serve.service import DEFAULT_LISTEN, Service
 from pmbridge.signatures import (
     CUSTOMPMS_SIGNATURE_HEADER,
     TRELLO_SIGNATURE_HEADER,

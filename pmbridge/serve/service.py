@@ -1,49 +1,40 @@
 """The continuous sync: one engine for the service's life, a cycle every interval and a
 prompt one after deliveries (see ``pmbridge.serve``).
 
-One module because the service's loop, hint debouncing, spread ticks and registrations share
-its state; next split: the spread-tick scheduler and the registration bookkeeping into
-modules of their own.
+``Service`` runs the loop and the cycles (tried again with backoff) and owns the engine; its
+parts have modules of their own: when a cycle is due and what a spread tick reads
+(``schedule``), the webhooks, subscription and lease (``registrations``), the receiver's
+server (``server``) and the lines it logs (``lines``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
-import httpx
-import uvicorn
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
+from tenacity import RetryCallState
 
 from pmbridge.config import Settings
-from pmbridge.engine.context import Targets
 from pmbridge.engine.report import CycleReport
 from pmbridge.engine.run import CycleStopped, SyncOptions
-from pmbridge.errors import (
-    AuthenticationError,
-    ConfigError,
-    PmbridgeError,
-    RemoteSystemError,
-    StoreError,
-)
+from pmbridge.errors import ConfigError, PmbridgeError
 from pmbridge.serve.health import ServeStatus
-from pmbridge.serve.hooks import (
-    SERVE_LEASE_PREFIX,
-    BoardWebhooks,
-    CustompmsSubscription,
-    public_url_of,
-    remove_leftovers,
-)
+from pmbridge.serve.hooks import BoardWebhooks, CustompmsSubscription, public_url_of
+from pmbridge.serve.lines import serving_line, stopped_line, summary_line
 from pmbridge.serve.receiver import CUSTOMPMS_PATH, TRELLO_PATH, Hint, create_receiver
-from pmbridge.serve.targets import PendingTargets, SpreadReads
+from pmbridge.serve.registrations import Registrations
+from pmbridge.serve.schedule import Schedule, Stopping, Tick
+from pmbridge.serve.server import AppServer, listening_on
+from pmbridge.serve.targets import PendingTargets, SpreadReads, linked_boards, spread_choices
 from pmbridge.serve.ui import mount_on_service
-from pmbridge.store import RUN_LEASE_S, LeaseHeldError
+from pmbridge.store import LeaseHeldError
 from pmbridge.store.guard import guard_cycle
 from pmbridge.systems.trello import TrelloLimits
 from pmbridge.wiring import Runtime, open_engine
@@ -54,38 +45,6 @@ DEFAULT_LISTEN = ("127.0.0.1", 8770)
 # With webhooks, the periodic cycle only catches what a delivery missed: it can be long.
 WEBHOOK_INTERVAL_S = 900.0
 TICK_S = 30.0  # the spread periodic reconcile's tick, about (see ``SpreadReads``)
-
-
-class _Uvicorn(uvicorn.Server):
-    """uvicorn without its own signal handlers: the service decides when to stop."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as err:
-        sock.close()
-        raise ConfigError(
-            f"cannot listen on {host}:{port} ({err.strerror or err}); choose another "
-            "address with --listen HOST:PORT"
-        ) from None
-    return sock
-
-
-class _Stopping(Exception):
-    """Raised out of a backoff pause when the service is asked to stop."""
-
-
-def _transient(err: BaseException) -> bool:
-    cause = err.cause if isinstance(err, CycleStopped) else err
-    return bool(getattr(cause, "retryable", False))
 
 
 class Service:
@@ -150,34 +109,24 @@ class Service:
         self.status = ServeStatus(self.interval_s)
         self.once_per_s = once_per_s
         self.backoff_s = backoff_s
+        self._schedule = Schedule(self.interval_s, once_per_s, backoff_s, self.spread)
         self._sock = sock
         self._given_runtime = runtime
         self._trello_limits = trello_limits
         self._custompms_secret = secrets.token_hex(32)
         self.runtime: Runtime | None = None
-        self.webhooks: BoardWebhooks | None = None
-        self.subscription: CustompmsSubscription | None = None
         self.cycles = 0
         self.hints = 0
         self.echoes = 0  # notices of our own writes, ignored
         self.last_report: CycleReport | None = None
         self.last_error: PmbridgeError | None = None
         self.failure: PmbridgeError | None = None
-        self._pending_since: float | None = None
-        self._pending: list[Hint] = []  # hints since the last cycle started
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
         self._stack = AsyncExitStack()
-        self._server: _Uvicorn | None = None
-        self._server_task: asyncio.Task[None] | None = None
-        self._server_sock: socket.socket | None = None
-        self._subscribe_refused = False
+        self._registrations: Registrations | None = None
+        self._server: AppServer | None = None
         self._loop_task: asyncio.Task[None] | None = None
-        self._warned: set[str] = set()
         self._closed = False
         self._in_cycle = False
-        self._alive_lease: str | None = None  # this serve's lease in the store, while it runs
-        self._keep_alive: asyncio.Task[None] | None = None
 
     @property
     def trello_callback_url(self) -> str | None:
@@ -186,6 +135,16 @@ class Service:
     @property
     def custompms_callback_url(self) -> str | None:
         return f"{self.public_url}{CUSTOMPMS_PATH}" if self.public_url else None
+
+    @property
+    def webhooks(self) -> BoardWebhooks | None:
+        """The Trello webhooks of this run (None until the first are registered)."""
+        return self._registrations.webhooks if self._registrations else None
+
+    @property
+    def subscription(self) -> CustompmsSubscription | None:
+        """The Custompms subscription client of this run (None until first used)."""
+        return self._registrations.subscription if self._registrations else None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -202,39 +161,29 @@ class Service:
                 )
             self.status.store = self.runtime.store
             self.status.watch(self.runtime)
+            registrations = Registrations(
+                self.settings,
+                self.runtime.store,
+                self.runtime.trello.client,
+                trello_callback_url=self.trello_callback_url,
+                custompms_callback_url=self.custompms_callback_url,
+                custompms_secret=self._custompms_secret,
+            )
+            self._registrations = registrations
+            self._stack.push_async_callback(registrations.close)
             if self.public_url is not None or self.http:
                 await self._start_receiver()
         except BaseException:
             await self._stack.aclose()
             raise
         self._loop_task = asyncio.create_task(self._loop(), name="pmbridge serve")
-        if self.public_url is None and not self.http:
-            log.info("serving: a cycle every %g s (no public URL: polling only)", self.interval_s)
-        elif self.public_url is None:
-            host, port = self.receiver_address()
-            log.info(
-                "serving: a cycle every %g s (no public URL: polling only); dashboard at "
-                "http://%s:%s/ui/",
-                self.interval_s,
-                host,
-                port,
-            )
-        else:
-            host, port = self.receiver_address()
-            log.info(
-                "serving: a cycle every %g s, and one after deliveries to %s/hooks/… "
-                "(listening on %s:%s)",
-                self.interval_s,
-                self.public_url,
-                host,
-                port,
-            )
+        address = self._server.address() if self._server is not None else None
+        log.info("%s", serving_line(self.interval_s, self.public_url, address))
 
     def request_stop(self) -> None:
         """Ask the loop to end after the current cycle (call it on the service's event loop,
         e.g. from a ``loop.add_signal_handler`` callback)."""
-        self._stopping.set()
-        self._wake.set()
+        self._schedule.stop()
 
     async def wait(self) -> None:
         """Until the loop ends; raises ``failure`` when a system refused the credentials."""
@@ -265,10 +214,13 @@ class Service:
             except Exception as err:
                 log.error("the cycle loop ended with an error: %r", err)
         try:
-            await self._unregister()
+            removed, unsubscribed = 0, False
+            if self._registrations is not None:
+                removed, unsubscribed = await self._registrations.unregister()
+            log.info("%s", stopped_line(self.cycles, self.public_url, removed, unsubscribed))
         finally:
-            await self._release_claim()
-            await self._stop_receiver()
+            if self._server is not None:
+                await self._server.stop()
             await self._stack.aclose()
 
     def abort(self) -> None:
@@ -299,12 +251,12 @@ class Service:
     @property
     def pending_hints(self) -> int:
         """Hints received since the last cycle started (they are waiting for the next)."""
-        return len(self._pending)
+        return self._schedule.waiting
 
     @property
     def idle(self) -> bool:
         """No cycle is running and no hint is waiting for one."""
-        return not self._in_cycle and not self._pending
+        return not self._in_cycle and not self._schedule.waiting
 
     def hint(self, hint: Hint) -> None:
         """Something changed: run a cycle once ``once_per_s`` has passed since the first hint.
@@ -313,10 +265,7 @@ class Service:
             return
         self.hints += 1
         self.status.hint_received(hint.source, hint.what, hint.board)
-        self._pending.append(hint)
-        if self._pending_since is None:
-            self._pending_since = asyncio.get_running_loop().time()
-            self._wake.set()
+        self._schedule.add(hint)
         log.debug("hint from %s: %s", hint.source, hint.what)
 
     def _is_echo(self, hint: Hint) -> bool:
@@ -332,9 +281,7 @@ class Service:
     def _drop_echoes(self) -> None:
         """A notice may arrive before the answer of the write it tells of (a system that
         notifies while it answers): hints that came during a cycle are looked at again."""
-        self._pending = [hint for hint in self._pending if not self._is_echo(hint)]
-        if not self._pending:
-            self._pending_since = None
+        self._schedule.drop(self._is_echo)
 
     def prompt_cycle(self) -> None:
         """Run a cycle soon, as after a delivery (the dashboard's "Retry now")."""
@@ -343,77 +290,34 @@ class Service:
     # --- the loop --------------------------------------------------------------------------
 
     async def _loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_timer = loop.time()  # the first cycle runs at once
+        assert self.runtime is not None and self._registrations is not None
+        runtime, registrations = self.runtime, self._registrations
         try:
-            await self._claim()
-            await self._clean_leftovers()
-            await self._register()
+            await registrations.claim()
+            await registrations.clean_leftovers()
+            await registrations.register(linked_boards(runtime))
+            choices = functools.partial(spread_choices, runtime)
             while True:
-                trigger = await self._wait_until_due(next_timer)
-                if trigger is None:
+                due = await self._schedule.next_due(self.cycles > 0, choices)
+                if due is None:
                     return
-                first = self.cycles == 0 and trigger == "timer"
-                tick: tuple[Targets | None, bool] | None = None
-                if trigger == "timer":  # hint cycles do not postpone the periodic reads
-                    spread = self.spread is not None
-                    wait = self.interval_s / self.spread.ticks if spread else self.interval_s
-                    next_timer = loop.time() + wait
-                    if spread and not first:
-                        tick = self._next_tick()
-                        if tick is None:
-                            continue  # the rest of a pass that was one full reconcile
-                await self._cycle_until_done("start" if first else trigger, tick)
-                await self._clean_leftovers()
-                await self._register()
-        except _Stopping:
+                await self._cycle_until_done(due.trigger, due.tick)
+                await registrations.clean_leftovers()
+                await registrations.register(linked_boards(runtime))
+        except Stopping:
             return
         except PmbridgeError as err:
             self.failure = err.cause if isinstance(err, CycleStopped) else err
             log.error("stopped: %s", self.failure)
 
-    async def _wait_until_due(self, next_timer: float) -> str | None:
-        """The reason of the next cycle ("timer" or "hints") once it is due; None to stop."""
-        loop = asyncio.get_running_loop()
-        while not self._stopping.is_set():
-            now = loop.time()
-            hinted = self._pending_since is not None
-            due = next_timer
-            if hinted:
-                due = min(due, self._pending_since + self.once_per_s)  # type: ignore[operator]
-            if now >= due:
-                return "hints" if hinted and due < next_timer else "timer"
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), due - now)
-        return None
-
-    def _next_tick(self) -> tuple[Targets | None, bool] | None:
-        assert self.runtime is not None and self.spread is not None
-        flows = self.runtime.flow_file.flows
-        return self.spread.next(
-            self._linked_boards(), {f.trello for f in flows}, {f.custompms for f in flows}
-        )
-
-    async def _cycle_until_done(
-        self, trigger: str, tick: tuple[Targets | None, bool] | None = None
-    ) -> None:
+    async def _cycle_until_done(self, trigger: str, tick: Tick | None = None) -> None:
         """One cycle, tried again with backoff while a system is unreachable."""
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_transient),
-            wait=wait_exponential(
-                multiplier=self.backoff_s, max=max(self.interval_s, self.backoff_s)
-            ),
-            sleep=self._pause,
-            before_sleep=self._say_retry,
-            reraise=True,
-        )
-        async for attempt in retrying:
+        async for attempt in self._schedule.retrying(self._say_retry):
             with attempt:
                 again = attempt.retry_state.attempt_number > 1
                 await self._cycle("retry" if again else trigger, tick)
 
-    async def _cycle(self, trigger: str, tick: tuple[Targets | None, bool] | None = None) -> None:
+    async def _cycle(self, trigger: str, tick: Tick | None = None) -> None:
         """One cycle: of the pending hints, or a tick of the spread reconcile (``tick``: its
         targets and whether it is full; the hints then wait for their own cycle)."""
         assert self.runtime is not None
@@ -421,7 +325,7 @@ class Service:
             (targets, full), hints = tick, 0
         else:
             # Hints from now on may have come after this cycle read the feeds: another cycle.
-            taken, self._pending, self._pending_since = self._pending, [], None
+            taken = self._schedule.take()
             hints, full = len(taken), any(hint.full for hint in taken)
             pending = PendingTargets()
             for hint in taken:
@@ -460,140 +364,12 @@ class Service:
         self.last_report, self.last_error = report, None
         log.info("%s", summary_line(report, self.cycles, why, time.monotonic() - started))
 
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        if self._stopping.is_set():
-            raise _Stopping
-
     def _say_retry(self, state: RetryCallState) -> None:
         failure = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         log.warning("cycle %d stopped: %s; trying again in %.3g s", self.cycles, failure, wait)
 
-    # --- webhooks, subscription, receiver ----------------------------------------------------
-
-    async def _register(self) -> None:
-        """Subscribe to Custompms (once) and give every linked board a webhook."""
-        if self.public_url is None:
-            return
-        assert self.runtime and self.custompms_callback_url and self.trello_callback_url
-        subscription = await self._subscriptions()
-        if subscription.id is None and not self._subscribe_refused:
-            try:
-                await subscription.subscribe(self.custompms_callback_url, self._custompms_secret)
-                log.info("Custompms notifications go to %s", self.custompms_callback_url)
-            except AuthenticationError:
-                raise
-            except RemoteSystemError as err:
-                if getattr(err, "retryable", False):
-                    self._warn_once(f"no Custompms subscription yet (tried again later): {err}")
-                else:
-                    # An optional part of the contract: the periodic cycle still finds changes.
-                    self._subscribe_refused = True
-                    log.warning(
-                        "Custompms refused the subscription, so its changes wait for the "
-                        "periodic cycle: %s",
-                        err,
-                    )
-        if self.webhooks is None:
-            self.webhooks = BoardWebhooks(
-                self.runtime.trello.client, self.trello_callback_url, self.runtime.store
-            )
-        await self.webhooks.track(self._linked_boards(), self._warn_once)
-
-    def _linked_boards(self) -> set[str]:
-        assert self.runtime is not None
-        return {
-            link.trello_id
-            for flow in self.runtime.flow_file.flows
-            if flow.trello == "board"
-            for link in self.runtime.store.links(flow.name)
-        }
-
-    async def _unregister(self) -> None:
-        removed = 0
-        if self.webhooks is not None:
-            removed = await self.webhooks.remove_all(log.warning)
-        unsubscribed = False
-        if self.subscription is not None:
-            try:
-                unsubscribed = await self.subscription.unsubscribe()
-            except RemoteSystemError as err:
-                log.warning("could not remove the Custompms subscription: %s", err)
-        if self.public_url is None:
-            log.info("stopped after %d cycle%s", self.cycles, "" if self.cycles == 1 else "s")
-            return
-        log.info(
-            "stopped: %d Trello webhook%s deleted%s",
-            removed,
-            "" if removed == 1 else "s",
-            ", Custompms subscription removed" if unsubscribed else "",
-        )
-
-    # --- registrations kept in the store ---------------------------------------------------
-
-    async def _subscriptions(self) -> CustompmsSubscription:
-        """The Custompms subscription client of this service (made on first use)."""
-        assert self.runtime is not None
-        if self.subscription is None:
-            token = self.settings.custompms_token
-            assert self.settings.custompms_url and token
-            http = await self._stack.enter_async_context(
-                httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
-            )
-            self.subscription = CustompmsSubscription(
-                self.settings.custompms_url,
-                token.get_secret_value(),
-                http=http,
-                store=self.runtime.store,
-            )
-        return self.subscription
-
-    async def _claim(self) -> None:
-        """Say in the store that this serve is alive: a lease its heartbeat renews."""
-        assert self.runtime is not None
-        store = self.runtime.store
-        name = self._alive_lease = f"{SERVE_LEASE_PREFIX}{store.owner.key}"
-        store.acquire_lease(name, lease_s=RUN_LEASE_S)
-
-        async def keep_alive() -> None:
-            while True:
-                await asyncio.sleep(RUN_LEASE_S / 4)
-                with contextlib.suppress(StoreError):
-                    store.acquire_lease(name, lease_s=RUN_LEASE_S)
-
-        self._keep_alive = asyncio.create_task(keep_alive(), name="pmbridge serve heartbeat")
-
-    async def _clean_leftovers(self) -> None:
-        """Delete what serve processes that are gone left registered (one that ran on another
-        machine counts as gone once its lease expired: it is looked for after every cycle)."""
-        assert self.runtime is not None
-        removed = await remove_leftovers(
-            self.runtime.store,
-            self.runtime.trello.client,
-            await self._subscriptions(),
-            self._warn_once,
-        )
-        if removed:
-            log.info(
-                "removed what an earlier serve left: %s",
-                ", ".join(f"{entry.system} {entry.remote_id}" for entry in removed),
-            )
-
-    async def _release_claim(self) -> None:
-        if self._keep_alive is not None:
-            self._keep_alive.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keep_alive
-        if self._alive_lease is not None and self.runtime is not None:
-            with contextlib.suppress(StoreError):
-                self.runtime.store.release_lease(self._alive_lease)
-
-    def _warn_once(self, message: str) -> None:
-        if message not in self._warned:
-            self._warned.add(message)
-            log.warning("%s", message)
+    # --- the receiver ----------------------------------------------------------------------
 
     async def _start_receiver(self) -> None:
         secret = self.settings.trello_secret if self.public_url else None
@@ -604,70 +380,13 @@ class Service:
             custompms_secret=self._custompms_secret if self.public_url else None,
         )
         mount_on_service(app, self)
-        sock = self._sock or _listening_socket(*self.listen)
-        config = uvicorn.Config(
-            app,
-            log_config=None,  # leave the process's logging alone
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = _Uvicorn(config)
-        task = asyncio.create_task(self._server.serve(sockets=[sock]), name="pmbridge receiver")
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if task.done() or time.monotonic() > deadline:
-                self._server.should_exit = True
-                sock.close()
-                raise ConfigError(f"the receiver could not start on {self._address(sock)}")
-            await asyncio.sleep(0.01)
-        self._server_task = task
-        self._server_sock = sock
+        sock = self._sock or listening_on(*self.listen)
+        server = AppServer(app, sock)
+        await server.start()
+        self._server = server
 
     def receiver_address(self) -> tuple[str, int]:
         """The receiver's (host, port), e.g. the free port a test's socket was bound to."""
-        if self._server_sock is None:
-            raise RuntimeError("the receiver is not running (no public URL, no --listen)")
-        host, port = self._server_sock.getsockname()[:2]
-        return str(host), int(port)
-
-    @staticmethod
-    def _address(sock: socket.socket) -> str:
-        with contextlib.suppress(OSError):
-            host, port = sock.getsockname()[:2]
-            return f"{host}:{port}"
-        return "its address"
-
-    async def _stop_receiver(self) -> None:
         if self._server is None:
-            return
-        self._server.should_exit = True
-        if self._server_task is not None:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(self._server_task, 5)
-        self._server = None
-
-
-# --- output ----------------------------------------------------------------------------------
-
-
-def summary_line(report: CycleReport, number: int, why: str, seconds: float) -> str:
-    """One line for a finished cycle: writes per system, conflicts, errors, held deletes."""
-    writes = {"to_trello": 0, "to_custompms": 0}
-    for (_, direction), counts in report.counts.items():
-        writes[direction] += sum(counts[what] for what in ("created", "updated", "deleted"))
-
-    def n(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 else 's'}"
-
-    parts = [
-        f"→ Trello {n(writes['to_trello'], 'write')}",
-        f"→ Custompms {n(writes['to_custompms'], 'write')}",
-        n(report.count("conflicts"), "conflict"),
-        n(report.errors, "error") + (" (see pmbridge dead-letters)" if report.errors else ""),
-    ]
-    if report.held_deletes:
-        parts.append(f"{len(report.held_deletes)} deletion(s) held (pmbridge sync --allow-deletes)")
-    full = ", full" if report.full else ""
-    return f"cycle {number} ({why}{full}): {', '.join(parts)} in {seconds:.1f} s"
+            raise RuntimeError("the receiver is not running (no public URL, no --listen)")
+        return self._server.address()

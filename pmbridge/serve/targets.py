@@ -5,14 +5,22 @@ and comments); a Custompms notification names its resource, so its cycle reads t
 resource's change feed alone. Deliveries in one debounce window are merged. A hint that
 names nothing (the dashboard's "Retry now", a change no feed shows) makes the cycle read
 everything, as the periodic cycle always does — so a missed delivery is only late.
+
+Spread over ticks, the periodic reconcile reads a slice of the linked boards at a time
+(``SpreadReads``, choosing from ``spread_choices``).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from pmbridge.engine.context import Targets
 from pmbridge.records import Side
 from pmbridge.serve.receiver import Hint
 from pmbridge.systems.custompms.values import kind_of
+
+if TYPE_CHECKING:
+    from pmbridge.wiring import Runtime
 
 # What a board's action feed holds: its cards and their comments.
 TRELLO_BOARD_KINDS = frozenset({"card", "comment"})
@@ -110,3 +118,20 @@ class SpreadReads:
             return Targets(custompms), False
         kinds = {"trello": frozenset(trello_kinds & TRELLO_BOARD_KINDS), **custompms}
         return Targets(kinds, {"trello": chunk}), False
+
+
+def linked_boards(runtime: Runtime) -> set[str]:
+    """The Trello boards linked now by the flows that sync boards."""
+    return {
+        link.trello_id
+        for flow in runtime.flow_file.flows
+        if flow.trello == "board"
+        for link in runtime.store.links(flow.name)
+    }
+
+
+def spread_choices(runtime: Runtime) -> tuple[set[str], set[str], set[str]]:
+    """What ``SpreadReads.next`` chooses from: the linked boards now, and the Trello and
+    Custompms kinds the flows sync."""
+    flows = runtime.flow_file.flows
+    return linked_boards(runtime), {f.trello for f in flows}, {f.custompms for f in flows}

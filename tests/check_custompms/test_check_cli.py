@@ -13,7 +13,8 @@ from typer.testing import CliRunner, Result
 
 from pmbridge.cli.app import app
 from pmbridge.sandbox.custompms import CustompmsApp
-from pmbridge.sandbox.server import ServerThread, free_port
+from pmbridge.sandbox.server import ServerThread
+from pmbridge.sockets import free_port
 from tests.check_custompms.middlewares import rewrite_answers
 
 NAMES = {

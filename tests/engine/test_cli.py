@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from pmbridge.cli import app
 from pmbridge.flows import default_flows_path
-from pmbridge.sandbox.server import free_port
+from pmbridge.sockets import free_port
 from tests.fixtures.bridge import Bridge, seed
 
 runner = CliRunner()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import httpx
 
 from pmbridge.sandbox.custompms import create_app
 from pmbridge.sandbox.custompms.resources import CUSTOMERS
+from pmbridge.sockets import listening_socket
 
 RUN_CLI = [sys.executable, "-c", "from pmbridge.cli import main; main()"]
 
@@ -78,9 +78,7 @@ def test_the_command_serves_the_api_and_keeps_data_in_the_file(tmp_path: Path) -
 
 
 def test_a_busy_port_is_a_clear_error() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
+    with listening_socket("127.0.0.1", 0) as taken:
         port = taken.getsockname()[1]
         result = subprocess.run(
             [*RUN_CLI, "sandbox", "custompms", "--port", str(port)],

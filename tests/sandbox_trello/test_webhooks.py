@@ -23,10 +23,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pmbridge.sandbox.server import ServerThread, free_port
+from pmbridge.sandbox.server import ServerThread
 from pmbridge.sandbox.trello.app import create_app
 from pmbridge.sandbox.trello.config import MemberConfig, SandboxConfig
 from pmbridge.sandbox.trello.webhooks import WebhookConfig, verify
+from pmbridge.sockets import free_port
 from tests.fixtures.trello import (
     TRELLO_TEST_KEY,
     TRELLO_TEST_MEMBER_ID,

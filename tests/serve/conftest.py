@@ -9,7 +9,6 @@ same engine as ``pmbridge sync``, which tests/engine checks on both.
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from pydantic import SecretStr
 from pmbridge.sandbox.trello.config import SandboxConfig
 from pmbridge.sandbox.trello.webhooks import registry
 from pmbridge.serve import Service
+from pmbridge.sockets import listening_socket
 from tests.fixtures.bridge import UNLIMITED, Bridge
 from tests.fixtures.database import empty_database_url
 
@@ -33,13 +33,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-def free_socket() -> socket.socket:
-    """A socket bound to a free port on 127.0.0.1 (no race: the service serves on it)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture
 def make_service(bridge: Bridge, trello_config: SandboxConfig) -> Callable[..., Service]:
     """``make_service(public=True, **options)``: a Service on the bench's settings, with the
@@ -50,7 +43,7 @@ def make_service(bridge: Bridge, trello_config: SandboxConfig) -> Callable[..., 
             update={"trello_secret": SecretStr(trello_config.secret)}
         )
         if public:
-            sock = free_socket()
+            sock = listening_socket("127.0.0.1", 0)  # a free port, no race
             options.setdefault("sock", sock)
             options.setdefault("public_url", f"http://127.0.0.1:{sock.getsockname()[1]}")
         options.setdefault("trello_limits", UNLIMITED)

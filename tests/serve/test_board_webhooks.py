@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from pmbridge.sandbox.server import ServerThread, free_port
+from pmbridge.sandbox.server import ServerThread
 from pmbridge.sandbox.trello.webhooks import registry
 from pmbridge.serve import BoardWebhooks, create_receiver
+from pmbridge.sockets import free_port
 from pmbridge.systems.trello import TrelloClient
 from tests.fixtures.bridge import UNLIMITED, TrelloUser
 

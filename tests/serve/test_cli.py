@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pmbridge.cli import app
-from pmbridge.sandbox.server import free_port
 from pmbridge.sandbox.trello.config import SandboxConfig
+from pmbridge.sockets import free_port, listening_socket
 from tests.engine.test_cli import env_of
 from tests.fixtures.bridge import Bridge, seed
 from tests.serve.conftest import subscriptions_at_custompms, webhooks_at_trello
@@ -132,9 +131,7 @@ def test_the_process_syncs_prints_a_line_per_cycle_and_cleans_up_on_a_signal(
 
 
 def test_a_taken_listen_address_is_named():
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
+    with listening_socket("127.0.0.1", 0) as taken:
         port = taken.getsockname()[1]
         env = {**OFFLINE_ENV, "PMBRIDGE_TRELLO_SECRET": "5ec0" * 16}
         args = ["serve", "--public-url", "https://sync.example.com"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pmbridge.sandbox.server import free_port
 from pmbridge.sandbox.trello.config import SandboxConfig
 from pmbridge.serve import Service
+from pmbridge.sockets import free_port
 from pmbridge.store import SYNC_LEASE
 from tests.engine.test_cli import env_of
 from tests.fixtures.bridge import Bridge, seed

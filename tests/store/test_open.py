@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import threading
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from sqlalchemy import Connection, Engine, inspect, text
 
 from pmbridge.errors import SchemaVersionError, StoreError
+from pmbridge.sockets import free_port
 from pmbridge.store import MIGRATIONS, SCHEMA_VERSION, Link, Migrations, open_store
 from pmbridge.store.connect import display_url, parse_url
 from pmbridge.store.migrations import create_tables, record_writes, track_processes
@@ -213,14 +213,8 @@ def test_sqlite_in_a_missing_directory_names_the_directory(tmp_path: Path) -> No
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_a_postgres_server_that_does_not_answer_is_named_without_its_password() -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     with pytest.raises(StoreError) as caught:
         open_store(f"postgresql://pmbridge:s3cret-pw@127.0.0.1:{port}/state")
     message = str(caught.value)

@@ -17,7 +17,8 @@ from pmbridge.errors import (
     UnavailableError,
 )
 from pmbridge.sandbox.custompms import CustompmsApp
-from pmbridge.sandbox.server import ServerThread, free_port
+from pmbridge.sandbox.server import ServerThread
+from pmbridge.sockets import free_port
 from pmbridge.systems.custompms import CustompmsClient, RetryPolicy
 from tests.fixtures.virtual_time import run_on_virtual_time
 from tests.systems_custompms.conftest import FAST_RETRY

@@ -9,7 +9,8 @@ import pytest
 
 from pmbridge.errors import PmbridgeError
 from pmbridge.sandbox.custompms import CustompmsApp
-from pmbridge.sandbox.server import ServerThread, free_port
+from pmbridge.sandbox.server import ServerThread
+from pmbridge.sockets import free_port
 from pmbridge.systems.custompms import CustompmsClient, CustompmsSystem, RetryPolicy
 from tests.systems_custompms.conftest import FAST_RETRY
 

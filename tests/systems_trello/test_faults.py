@@ -15,7 +15,7 @@ from pmbridge.errors import (
     RateLimitedError,
     UnavailableError,
 )
-from pmbridge.sandbox.server import free_port
+from pmbridge.sockets import free_port
 from pmbridge.systems.trello import RetryPolicy, TrelloClient, TrelloSystem, batch_url
 from tests.fixtures.virtual_time import run_on_virtual_time
 from tests.systems_trello.conftest import FAST_RETRY, NO_LIMITS, Sandbox

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from pmbridge.errors import PmbridgeError
-from pmbridge.sandbox.server import free_port
+from pmbridge.sockets import free_port
 from pmbridge.systems.trello import RetryPolicy, TrelloClient, TrelloSystem
 from tests.systems_trello.conftest import NO_LIMITS, Sandbox
 

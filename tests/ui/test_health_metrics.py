@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from typing import Any
 
 import httpx
@@ -17,15 +16,10 @@ from pmbridge.errors import UnavailableError
 from pmbridge.sandbox.server import ServerThread
 from pmbridge.serve import Service
 from pmbridge.serve.health import ServeStatus
+from pmbridge.sockets import listening_socket
 from tests.fixtures.bridge import UNLIMITED, Bridge, seed
 from tests.serve.conftest import until
 from tests.serve.test_service import impatient_runtime
-
-
-def bound_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    return sock
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -45,7 +39,7 @@ async def test_serve_listens_without_a_public_url_for_dashboard_health_and_metri
     bridge: Bridge,
 ):
     await asyncio.to_thread(seed, bridge.pms, tasks=2, comments=False)
-    sock = bound_socket()
+    sock = listening_socket("127.0.0.1", 0)
     root = f"http://127.0.0.1:{sock.getsockname()[1]}"
     service = Service(bridge.settings, sock=sock, http=True, interval_s=60, trello_limits=UNLIMITED)
     async with service.running():
@@ -77,7 +71,7 @@ async def test_readyz_is_unready_while_trello_is_down_and_ready_once_it_is_back(
     bridge: Bridge,
 ):
     await asyncio.to_thread(seed, bridge.pms, tasks=1, comments=False)
-    sock = bound_socket()
+    sock = listening_socket("127.0.0.1", 0)
     readyz = f"http://127.0.0.1:{sock.getsockname()[1]}/readyz"
     async with impatient_runtime(bridge) as runtime:
         service = Service(
@@ -106,7 +100,7 @@ async def test_retry_now_under_serve_asks_the_service_for_a_prompt_cycle(bridge:
     data = await asyncio.to_thread(seed, bridge.pms, tasks=1, comments=False)
     bad = data["tasks"][0]["id"]
     await asyncio.to_thread(bridge.pms.update, "tasks", bad, description="x" * 16384)
-    sock = bound_socket()
+    sock = listening_socket("127.0.0.1", 0)
     root = f"http://127.0.0.1:{sock.getsockname()[1]}"
     service = Service(
         bridge.settings,
@@ -136,6 +130,28 @@ async def test_retry_now_under_serve_asks_the_service_for_a_prompt_cycle(bridge:
         assert store.dead_letters() == []
     cards = await asyncio.to_thread(bridge.trello.cards, bridge.only_board()["id"])
     assert [c["name"] for c in cards] == ["Task 0"]
+
+
+async def test_the_overview_shows_change_notices_waiting_for_their_cycle(bridge: Bridge):
+    sock = listening_socket("127.0.0.1", 0)
+    overview = f"http://127.0.0.1:{sock.getsockname()[1]}/ui/"
+    service = Service(
+        bridge.settings,
+        sock=sock,
+        http=True,
+        interval_s=600,
+        once_per_s=600,  # a notice waits for its cycle as long as this test runs
+        trello_limits=UNLIMITED,
+    )
+    async with service.running():
+        await until(lambda: service.idle and service.cycles >= 1, what="the first cycle")
+        page = await asyncio.to_thread(get, overview, follow_redirects=True)
+        assert "Idle; a cycle every 600 s." in page.text
+        service.prompt_cycle()  # as the dashboard's "Retry now" does
+        service.prompt_cycle()
+        page = await asyncio.to_thread(get, overview, follow_redirects=True)
+        assert "Idle; a cycle every 600 s, 2 change notice(s) waiting." in page.text
+        assert service.cycles == 1
 
 
 class FakeClock:
@@ -199,7 +215,7 @@ def test_notice_to_write_latency_counts_from_the_first_delivery_to_the_writing_c
 async def test_metrics_count_the_requests_tried_again(bridge: Bridge):
     await asyncio.to_thread(seed, bridge.pms, tasks=1, comments=False)
     bridge.trello_app.state.control.set_faults(force_429=1)  # Trello's next answer is a 429
-    sock = bound_socket()
+    sock = listening_socket("127.0.0.1", 0)
     root = f"http://127.0.0.1:{sock.getsockname()[1]}"
     service = Service(bridge.settings, sock=sock, http=True, interval_s=60, trello_limits=UNLIMITED)
     async with service.running():

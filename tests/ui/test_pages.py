@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from pmbridge.cli import app
-from pmbridge.sandbox.server import free_port
+from pmbridge.sockets import free_port
 from pmbridge.store import Link
 from tests.engine.test_cli import env_of
 from tests.fixtures.bridge import seed
