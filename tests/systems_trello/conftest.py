@@ -1,21 +1,22 @@
-"""Trello connector tests: a ``TrelloClient`` and ``TrelloSystem`` on the sandbox over HTTP.
+"""Trello connector tests: a ``TrelloClient`` and ``TrelloSystem`` on the sandbox app, in
+process (``tests.fixtures.inprocess``: the same app and fault knobs, no socket).
 
 ``client`` sends through an ``httpx.AsyncClient`` that remembers every request it sends
-(``sent``), so tests can check URLs and headers. ``sandbox`` reads the sandbox's own request
-counts (``/_sandbox/stats``) and sets its fault knobs.
+(``sent``), so tests can check URLs and headers; requests to ``api_root`` go into the sandbox
+app, any other URL over the network. ``sandbox`` reads the sandbox's own request counts and
+sets its fault knobs.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from pmbridge.sandbox.server import ServerThread
 from pmbridge.systems.trello import RateLimit, RetryPolicy, TrelloClient, TrelloLimits, TrelloSystem
-from tests.fixtures.trello import oauth_header
+from tests.fixtures.inprocess import InProcess, in_process
 
 # Short waits so retried faults stay fast; enough tries that seeded fault runs succeed.
 FAST_RETRY = RetryPolicy(attempts=8, initial_wait=0.005, max_wait=0.05, jitter=0.005)
@@ -27,24 +28,17 @@ NO_LIMITS = TrelloLimits(
 )
 
 
-class Sandbox:
-    """The sandbox's control side: request counts and fault knobs."""
+SANDBOX_ROOT = "http://trello.sandbox"
 
-    def __init__(self, server: ServerThread, app: Any):
-        self.server = server
+
+class Sandbox:
+    """The sandbox's control side: its own request counts and fault knobs."""
+
+    def __init__(self, app: Any):
         self.control = app.state.control
-        # The control routes take the sandbox's own credentials, as its API does.
-        config = app.state.config
-        self._http = httpx.Client(
-            base_url=server.url,
-            timeout=10,
-            headers={"Authorization": oauth_header(config.key, config.members[0].token)},
-        )
 
     def stats(self) -> dict[str, Any]:
-        response = self._http.get("/_sandbox/stats")
-        response.raise_for_status()
-        return response.json()
+        return dict(self.control.stats.snapshot())
 
     def count(self, route: str) -> int:
         """Requests counted for ``route`` (e.g. ``"GET /1/boards/{id}/actions"``)."""
@@ -54,7 +48,7 @@ class Sandbox:
         return int(self.stats()["by_status"].get(str(status), 0))
 
     def reset(self) -> None:
-        self._http.delete("/_sandbox/stats").raise_for_status()
+        self.control.stats.reset()
 
     def faults(self, **knobs: Any) -> None:
         self.control.set_faults(**knobs)
@@ -62,20 +56,22 @@ class Sandbox:
     def clear_faults(self) -> None:
         self.control.clear_faults()
 
-    def close(self) -> None:
-        self._http.close()
+
+@pytest.fixture
+def sandbox(trello_app: Any) -> Sandbox:
+    return Sandbox(trello_app)
 
 
 @pytest.fixture
-def sandbox(trello_server: ServerThread, trello_app: Any) -> Iterator[Sandbox]:
-    box = Sandbox(trello_server, trello_app)
-    yield box
-    box.close()
+async def trello_transport(trello_app: Any) -> AsyncIterator[InProcess]:
+    """A transport into the test's sandbox app, started for the test."""
+    async with in_process(trello_app) as transport:
+        yield transport
 
 
 @pytest.fixture
-def api_root(trello_server: ServerThread) -> str:
-    return trello_server.url + "/1"
+def api_root() -> str:
+    return SANDBOX_ROOT + "/1"
 
 
 @pytest.fixture
@@ -85,11 +81,17 @@ def sent() -> list[httpx.Request]:
 
 
 @pytest.fixture
-async def http(sent: list[httpx.Request]) -> AsyncIterator[httpx.AsyncClient]:
+async def http(
+    sent: list[httpx.Request], trello_transport: InProcess
+) -> AsyncIterator[httpx.AsyncClient]:
     async def remember(request: httpx.Request) -> None:
         sent.append(request)
 
-    async with httpx.AsyncClient(timeout=10, event_hooks={"request": [remember]}) as client:
+    async with httpx.AsyncClient(
+        timeout=10,
+        event_hooks={"request": [remember]},
+        mounts={SANDBOX_ROOT: trello_transport},
+    ) as client:
         yield client
 
 

@@ -109,10 +109,11 @@ async def test_not_found_is_final(client: TrelloClient, sandbox: Sandbox) -> Non
 
 
 async def test_a_bad_token_is_an_authentication_error(
-    api_root: str, trello_auth: dict[str, str], sandbox: Sandbox
+    api_root: str, trello_auth: dict[str, str], sandbox: Sandbox, http: httpx.AsyncClient
 ) -> None:
     sandbox.reset()
-    async with TrelloClient(api_root, trello_auth["key"], "ATTAwrong", retry=FAST_RETRY) as bad:
+    key = trello_auth["key"]
+    async with TrelloClient(api_root, key, "ATTAwrong", http=http, retry=FAST_RETRY) as bad:
         with pytest.raises(AuthenticationError) as refused:
             await bad.get_board("5f0000000000000000000fff")
     assert sandbox.stats()["requests"] == 1
@@ -122,9 +123,10 @@ async def test_a_bad_token_is_an_authentication_error(
 
 
 async def test_a_bad_key_is_an_authentication_error(
-    api_root: str, trello_auth: dict[str, str]
+    api_root: str, trello_auth: dict[str, str], http: httpx.AsyncClient
 ) -> None:
-    async with TrelloClient(api_root, "f" * 32, trello_auth["token"], retry=FAST_RETRY) as bad:
+    token = trello_auth["token"]
+    async with TrelloClient(api_root, "f" * 32, token, http=http, retry=FAST_RETRY) as bad:
         with pytest.raises(AuthenticationError) as refused:
             await bad.get_me()
     assert str(refused.value) == (
@@ -159,13 +161,18 @@ def test_a_forced_429_is_retried_after_retry_after(
 
 
 async def test_429s_that_never_stop_become_rate_limited_error(
-    api_root: str, trello_auth: dict[str, str], sandbox: Sandbox
+    api_root: str, trello_auth: dict[str, str], sandbox: Sandbox, http: httpx.AsyncClient
 ) -> None:
     policy = RetryPolicy(attempts=3, initial_wait=0.005, jitter=0.0, max_retry_after=0.01)
     sandbox.reset()
     sandbox.faults(force_429=10)
     async with TrelloClient(
-        api_root, trello_auth["key"], trello_auth["token"], retry=policy, limits=NO_LIMITS
+        api_root,
+        trello_auth["key"],
+        trello_auth["token"],
+        http=http,
+        retry=policy,
+        limits=NO_LIMITS,
     ) as trello:
         with pytest.raises(RateLimitedError) as limited:
             await trello.get_board("5f0000000000000000000fff")
@@ -175,13 +182,18 @@ async def test_429s_that_never_stop_become_rate_limited_error(
 
 
 async def test_5xx_that_never_stop_become_unavailable_error(
-    api_root: str, trello_auth: dict[str, str], sandbox: Sandbox
+    api_root: str, trello_auth: dict[str, str], sandbox: Sandbox, http: httpx.AsyncClient
 ) -> None:
     policy = RetryPolicy(attempts=3, initial_wait=0.005, jitter=0.0)
     sandbox.reset()
     sandbox.faults(error_rate=1.0, error_status=502)
     async with TrelloClient(
-        api_root, trello_auth["key"], trello_auth["token"], retry=policy, limits=NO_LIMITS
+        api_root,
+        trello_auth["key"],
+        trello_auth["token"],
+        http=http,
+        retry=policy,
+        limits=NO_LIMITS,
     ) as trello:
         with pytest.raises(UnavailableError) as down:
             await trello.create_organization("Never")
@@ -213,13 +225,22 @@ async def test_an_unreachable_trello_is_unavailable_not_maybe_applied(
 
 
 async def test_a_failing_batch_group_raises_its_own_typed_error(
-    api_root: str, trello_auth: dict[str, str], workspace: dict[str, Any], sandbox: Sandbox
+    api_root: str,
+    trello_auth: dict[str, str],
+    workspace: dict[str, Any],
+    sandbox: Sandbox,
+    http: httpx.AsyncClient,
 ) -> None:
     policy = RetryPolicy(attempts=2, initial_wait=0.005, jitter=0.0)
     urls = [batch_url(f"/organizations/{workspace['id']}")] * 13  # two /batch calls
     sandbox.faults(error_rate=1.0, error_status=502, path_prefix="/1/batch")
     async with TrelloClient(
-        api_root, trello_auth["key"], trello_auth["token"], retry=policy, limits=NO_LIMITS
+        api_root,
+        trello_auth["key"],
+        trello_auth["token"],
+        http=http,
+        retry=policy,
+        limits=NO_LIMITS,
     ) as trello:
         with pytest.raises(UnavailableError) as down:  # not an ExceptionGroup
             await trello.batch(urls)
