@@ -62,4 +62,3 @@ def attach_people(flow_file: FlowFile, base_dir: Path | None) -> tuple[FlowFile,
             props[pi] = prop.model_copy(update={"people": people})
         flows.append(flow.model_copy(update={"properties": props}))
     return flow_file.model_copy(update={"flows": flows}), problems
-
