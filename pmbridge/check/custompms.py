@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import httpx
 
-from pmbridge.check.custompms_checks import CHECKS, CONNECT, Check
+from pmbridge.check.custompms_checks import CHECKS, CONNECT
 from pmbridge.check.custompms_optional import OPTIONAL_CHECKS, check_capabilities
 from pmbridge.check.probe import Probe, Unreachable
-from pmbridge.check.results import CheckFailed, CheckResult
+from pmbridge.check.results import Check, CheckFailed, CheckResult
 from pmbridge.errors import ConfigError, UnavailableError
 
 CLEANUP = "cleanup: everything the suite created is soft-deleted"

@@ -1,8 +1,22 @@
-"""What a conformance check reports: its name, pass or fail, and why."""
+"""What a conformance check is (a name and a function of a ``Probe``) and what it reports:
+its name, pass or fail, and why."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pmbridge.check.probe import Probe
+
+CheckFunction = Callable[["Probe"], Awaitable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    run: CheckFunction
 
 
 @dataclass(frozen=True, slots=True)
