@@ -63,8 +63,9 @@ def test_a_card_with_every_part_becomes_a_1_0_task_and_label_edits_write_nothing
     bridge.trello.call("DELETE", f"/cards/{card['id']}/idLabels/{ops['id']}")
     bridge.trello.call("POST", f"/cards/{card['id']}/labels", name="design", color="green")
     bridge.reset_counts()
-    bridge.sync()
+    report = bridge.sync()
     assert bridge.counts()["custompms"]["writes"] == 0, bridge.counts()["custompms"]
+    assert report.writes == 0, report.as_json()  # not even planned
     assert_nothing_set_aside(bridge)
     assert_idle(bridge)
 
