@@ -9,8 +9,9 @@ reconciliation with nothing changed (``pmbridge sync --full``; by default every 
 is one), for the periodic cost.
 
 Calls per created object are set against a minimum: one create per object (workspaces,
-boards, the lists the cards need, cards, comments), one feed read per board, and one page
-per Custompms resource per 1,000 records (the contract's largest page).
+boards, the lists the cards need, cards, comments), one feed read per board, one page per
+Custompms resource per 1,000 records (the contract's largest page), and one
+``GET /capabilities`` (which optional task properties the Custompms has).
 
     python -m bench.initial                 # N = 1,000 and 10,000
     python -m bench.initial --tasks 2000
@@ -59,11 +60,12 @@ def minimum_calls(data: Dataset, lists_per_board: int = 1) -> dict[str, int]:
         max(1, math.ceil(n / CONTRACT_PAGE))
         for n in (len(data.customers), boards, len(data.tasks), len(data.comments))
     )
+    custompms = pages + 1  # and GET /capabilities, once per run
     return {
         "trello_creates": trello_creates,
         "trello": trello_creates + boards,
-        "custompms": pages,
-        "total": trello_creates + boards + pages,
+        "custompms": custompms,
+        "total": trello_creates + boards + custompms,
     }
 
 

@@ -50,6 +50,16 @@ def sandbox_custompms(
             show_default=False,
         ),
     ] = None,
+    features: Annotated[
+        str,
+        typer.Option(
+            "--features",
+            help="The optional parts of contract 1.1 it has: 'all', or some of tags, "
+            "assignees, checklist, links, people separated by commas, or '1.0' for none "
+            "(a contract 1.0 server: GET /capabilities answers 404, tasks have none of the "
+            "optional properties and refuse them as unknown).",
+        ),
+    ] = "all",
 ) -> None:
     """Run the reference Custompms (docs/custompms-api.yaml) until Ctrl+C.
 
@@ -61,11 +71,14 @@ def sandbox_custompms(
         pmbridge sandbox custompms --port 8765 --db custompms.db --token s3cret
 
         pmbridge sandbox custompms --status todo --status in_progress --status review --status done
+
+        pmbridge sandbox custompms --features 1.0          # a contract 1.0 server
     """
     import uvicorn
 
     from pmbridge.sandbox.custompms import DEFAULT_TOKEN, create_app
     from pmbridge.sandbox.custompms.constraints import DEFAULT_STATUSES
+    from pmbridge.sandbox.custompms.resources import parse_features
     from pmbridge.sockets import listening_socket
 
     token = DEFAULT_TOKEN if token is None else token
@@ -80,7 +93,17 @@ def sandbox_custompms(
         errors.print(f"Error: cannot listen on {host}:{port}: {err.strerror}", markup=False)
         raise typer.Exit(2) from None
     try:
-        app = create_app(str(db) if db else None, token=token, statuses=status or DEFAULT_STATUSES)
+        chosen = parse_features(features)
+    except ValueError as err:
+        errors.print(f"Error: --features: {err}", markup=False)
+        raise typer.Exit(2) from None
+    try:
+        app = create_app(
+            str(db) if db else None,
+            token=token,
+            statuses=status or DEFAULT_STATUSES,
+            features=chosen,
+        )
     except (ValueError, RuntimeError) as err:
         errors.print(f"Error: {err}", markup=False)
         raise typer.Exit(2) from None
@@ -91,6 +114,12 @@ def sandbox_custompms(
     out.print(f"  token: {token}", markup=False)
     out.print(f"  page:  {url}/  (no token needed: a local demo page)", markup=False)
     out.print(f"  statuses: {', '.join(app.store.statuses)}", markup=False)
+    out.print(
+        f"  contract: 1.1 with {', '.join(chosen)}"
+        if chosen
+        else "  contract: 1.0 (no /capabilities, no optional parts)",
+        markup=False,
+    )
     out.print(
         f"  data:  {db}" if db else "  data:  temporary; lost when the server stops (--db FILE)",
         markup=False,

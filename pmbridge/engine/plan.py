@@ -292,14 +292,19 @@ def plan_merge(
         if view is not None
         for key, reason in view.problems.items()
     }
-    # A set or item list one side does not carry (a Custompms without the feature) is
-    # left alone, as is its base.
-    skipped = set(aside) | {
-        rule.key
-        for rule in ctx.rules
-        if rule.shape != "value"
-        and any(v is not None and rule.key not in v.values for v in (c_view, t_view))
-    }
+    # A property a system lacks (a Custompms without the feature: the mapping has it in no
+    # view), and a set or item list one side's record does not carry, are left alone, as is
+    # their base.
+    skipped = (
+        set(aside)
+        | set(ctx.mapping.unsupported)
+        | {
+            rule.key
+            for rule in ctx.rules
+            if rule.shape != "value"
+            and any(v is not None and rule.key not in v.values for v in (c_view, t_view))
+        }
+    )
     merged = plan_pair(
         [rule for rule in ctx.rules if rule.key not in skipped],
         base,

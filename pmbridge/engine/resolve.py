@@ -52,7 +52,7 @@ async def resolve_conflict(
             f"conflict {conflict_id}: {flow.custompms} {conflict.custompms_id} is no longer "
             "linked, so there is nothing to write"
         )
-    ctx = engine.flow_context(cycle, flow)
+    ctx = await engine.flow_context(cycle, flow)
     prop = conflict.property
     value = conflict.custompms_value if take == "custompms" else conflict.trello_value
     # What each side holds if nothing changed since the conflict was logged: the winner's

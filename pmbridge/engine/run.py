@@ -83,14 +83,34 @@ class Engine:
         cycle.load()
         return cycle
 
-    def flow_context(self, cycle: CycleContext, flow: Flow) -> FlowContext:
+    async def flow_context(self, cycle: CycleContext, flow: Flow) -> FlowContext:
         options = cycle.options
+        mapping = FlowMapping(
+            flow,
+            cycle.index.resolve,
+            custompms_url=self.custompms_url,
+            unsupported=await self.unsupported(flow),
+        )
         return FlowContext(
             flow=flow,
-            mapping=FlowMapping(flow, cycle.index.resolve, custompms_url=self.custompms_url),
+            mapping=mapping,
             links=cycle.index,
             breaker=Breaker(options.delete_share, options.delete_min, options.allow_deletes),
             held=frozenset((c, p) for f, c, p in cycle.held if f == flow.name),
+        )
+
+    async def unsupported(self, flow: Flow) -> frozenset[str]:
+        """Keys of ``flow``'s properties that one of the systems lacks (a Custompms 1.0 has
+        no task tags): the cycle leaves them out of the mapping, so it plans no merge, no
+        conflict and no write for them. The systems say so (``System.unsupported``), as
+        only they know; each asks its server at most once."""
+        lacking = {
+            side: await self.systems[side].unsupported(getattr(flow, side)) for side in SIDES
+        }
+        return frozenset(
+            prop.key
+            for prop in flow.properties
+            if any(getattr(prop, side) in lacking[side] for side in SIDES)
         )
 
     async def run(self, options: SyncOptions | None = None) -> CycleReport:
@@ -145,7 +165,7 @@ class Engine:
         return cycle, plans
 
     async def _sync_flow(self, cycle: CycleContext, flow: Flow) -> FlowPlan:
-        ctx = self.flow_context(cycle, flow)
+        ctx = await self.flow_context(cycle, flow)
         items = await gather(cycle, flow, ctx.mapping)
         plan = plan_flow(ctx, items)
         log.debug("%s: %d item(s), %d action(s)", flow.name, len(items), len(plan.actions))

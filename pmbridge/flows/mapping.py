@@ -3,6 +3,10 @@
 A *view* is what the merge compares: property key → canonical value, plus when each value
 changed. ``FlowMapping`` knows the flow's properties, the backlink footer and how to
 resolve references (through links the engine keeps); it knows nothing of HTTP or storage.
+
+A property one of the systems does not have (``unsupported``: a Custompms 1.0 has no task
+tags) is outside the mapping: in no view and in no write, so it is never merged, compared,
+shown as a difference or written, on either side.
 """
 
 from __future__ import annotations
@@ -35,9 +39,19 @@ class View:
 class FlowMapping:
     """One flow's mapping between records and views."""
 
-    def __init__(self, flow: Flow, resolve: Resolve, *, custompms_url: str = ""):
+    def __init__(
+        self,
+        flow: Flow,
+        resolve: Resolve,
+        *,
+        custompms_url: str = "",
+        unsupported: frozenset[str] = frozenset(),
+    ):
+        """:param unsupported: keys of the flow's properties one of the systems lacks"""
         self.flow = flow
         self.resolve = resolve
+        self.unsupported = unsupported
+        self.properties = tuple(p for p in flow.properties if p.key not in unsupported)
         self.footer = BacklinkFooter(flow.backlink, custompms_url) if flow.backlink else None
         self.parent = flow.parent
 
@@ -81,7 +95,7 @@ class FlowMapping:
         values: dict[str, Any] = {}
         times: dict[str, datetime | None] = {}
         problems: dict[str, str] = {}
-        for prop in self.flow.properties:
+        for prop in self.properties:
             name = self.name(prop, side)
             if name not in record.fields:
                 if record.partial and fallback is not None and prop.key in fallback:
@@ -118,7 +132,7 @@ class FlowMapping:
         to its Trello property. Raises ``Unmapped`` when a value has no counterpart.
         """
         fields: dict[str, Any] = {}
-        for prop in self.flow.properties:
+        for prop in self.properties:
             if prop.key not in values or not prop.writes_to(side):
                 continue
             name = self.name(prop, side)

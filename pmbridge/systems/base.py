@@ -114,6 +114,12 @@ class System(Protocol):
     def scope_kind(self, kind: str) -> str | None:
         """The kind whose linked ids scope a read of ``kind``; None: a global feed."""
 
+    async def unsupported(self, kind: str) -> frozenset[str]:
+        """The properties of ``kind`` (among those the connector's kinds declare) that this
+        server does not have, e.g. a Custompms 1.0's task tags. The engine neither merges,
+        compares nor writes them, and the connector never sends them. May ask the server
+        once (then cached); empty for a system whose properties are all always there."""
+
     async def read(self, kind: str, cursor: str | None, scope: Scope = Scope()) -> Feed:
         """What changed in ``kind`` since ``cursor`` (``None``: everything, in full), all
         pages of it."""

@@ -171,6 +171,9 @@ class MemoryCustompms:
     async def begin_cycle(self) -> None:
         return None
 
+    async def unsupported(self, kind: str) -> frozenset[str]:
+        return frozenset()
+
     def scope_kind(self, kind: str) -> str | None:
         return None
 
@@ -335,6 +338,9 @@ class MemoryTrello:
 
     async def begin_cycle(self) -> None:
         return None
+
+    async def unsupported(self, kind: str) -> frozenset[str]:
+        return frozenset()
 
     def scope_kind(self, kind: str) -> str | None:
         return {"organization": "organization", "board": "organization"}.get(kind, "board")

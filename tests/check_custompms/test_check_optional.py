@@ -1,14 +1,17 @@
 """``pmbridge check custompms``: contract 1.1's optional parts, a 1.0-only implementation,
-one that declares a part it breaks, and one that echoes the token back.
+one with some of the parts, one that declares a part it breaks, and one that echoes the
+token back.
 
-The variants wrap the reference app in small ASGI middlewares; the server is not changed.
+The 1.0 and partial ones are the reference app made with fewer features; the misbehaving
+variants wrap it in small ASGI middlewares.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pmbridge.sandbox.custompms import CustompmsApp
+import pytest
+
 from pmbridge.sandbox.server import ServerThread
 from tests.check_custompms.middlewares import rewrite_answers
 from tests.check_custompms.test_check_cli import failing, rows, run_check
@@ -21,29 +24,6 @@ OPTIONAL = {
     "links": "links (optional): items keep their ids",
     "people": "people (optional): GET /people is a change feed",
 }
-NEW_TASK_PROPERTIES = ("tags", "assignees", "checklist", "links")
-
-
-def _without_new_properties(record: Any) -> Any:
-    if isinstance(record, dict):
-        return {k: v for k, v in record.items() if k not in NEW_TASK_PROPERTIES}
-    return record
-
-
-def version_1_only(path: str, status: int, body: Any, headers: dict[bytes, bytes]) -> Any:
-    """A 1.0 implementation: no capabilities, no people, tasks without the new properties."""
-    if path in ("/capabilities", "/people") or path.startswith("/people/"):
-        return 404, {
-            "type": "urn:custompms:problem:not-found",
-            "title": "Not found",
-            "status": 404,
-            "detail": f"There is nothing at {path}.",
-        }
-    if path.startswith("/tasks") and isinstance(body, dict):
-        if "items" in body:
-            return status, {**body, "items": [_without_new_properties(i) for i in body["items"]]}
-        return status, _without_new_properties(body)
-    return status, body
 
 
 def checklist_without_ids(path: str, status: int, body: Any, headers: dict[bytes, bytes]) -> Any:
@@ -79,10 +59,11 @@ def test_the_reference_server_declares_and_passes_every_optional_part(
     assert all(table[name].startswith("pass") for name in OPTIONAL.values())
 
 
+@pytest.mark.parametrize("custompms_features", [()])
 def test_a_version_1_only_implementation_passes_without_optional_checks(
-    serve: Any, custompms_token: str, custompms_app: CustompmsApp
+    custompms_server: ServerThread, custompms_token: str
 ) -> None:
-    result = run_check(serve(rewrite_answers(version_1_only)), "--token", custompms_token)
+    result = run_check(custompms_server.url, "--token", custompms_token)
 
     table = rows(result)
     assert result.exit_code == 0, result.output
@@ -93,6 +74,20 @@ def test_a_version_1_only_implementation_passes_without_optional_checks(
     )
     assert not set(OPTIONAL.values()) & set(table)
     assert f"{len(table)} of {len(table)} checks passed." in result.stdout
+
+
+@pytest.mark.parametrize("custompms_features", [("tags", "links")])
+def test_an_implementation_with_some_parts_is_checked_on_those(
+    custompms_server: ServerThread, custompms_token: str
+) -> None:
+    result = run_check(custompms_server.url, "--token", custompms_token)
+
+    table = rows(result)
+    assert result.exit_code == 0, result.output
+    assert table[CAPABILITIES].startswith("pass contract 1.1.0; supports tags, links;")
+    assert table[OPTIONAL["tags"]].startswith("pass")
+    assert table[OPTIONAL["links"]].startswith("pass")
+    assert not {OPTIONAL[name] for name in ("assignees", "checklist", "people")} & set(table)
 
 
 def test_a_declared_part_that_misbehaves_fails_its_check_alone(

@@ -88,3 +88,31 @@ def test_a_busy_port_is_a_clear_error() -> None:
         )
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_features_1_0_serves_a_contract_1_0_server() -> None:
+    process, shown = _start("--port", "0", "--token", "cli-token-2", "--features", "1.0")
+    try:
+        assert shown["contract"] == "1.0 (no /capabilities, no optional parts)"
+        auth = {"Authorization": "Bearer cli-token-2"}
+        with httpx.Client(base_url=shown["API"], headers=auth, timeout=10) as client:
+            assert client.get("/capabilities").status_code == 404
+            project = client.post("/projects", json={"name": "P"}).json()
+            refused = client.post(
+                "/tasks", json={"project_id": project["id"], "title": "T", "tags": []}
+            )
+            assert refused.status_code == 422
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+
+
+def test_an_unknown_feature_is_a_clear_error() -> None:
+    result = subprocess.run(
+        [*RUN_CLI, "sandbox", "custompms", "--port", "0", "--features", "tags,labels"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "--features: unknown Custompms feature(s) labels" in result.stderr

@@ -12,7 +12,7 @@ import secrets
 import shutil
 import tempfile
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from pmbridge.sandbox.custompms.problems import (
     problem_bytes,
     problem_response,
 )
+from pmbridge.sandbox.custompms.resources import FEATURES, offered
 from pmbridge.sandbox.custompms.routes import (
     capabilities,
     comments,
@@ -84,6 +85,7 @@ def create_app(
     *,
     notify_attempts: int = 4,
     statuses: Sequence[str] = DEFAULT_STATUSES,
+    features: Iterable[str] = FEATURES,
 ) -> CustompmsApp:
     """A reference Custompms.
 
@@ -92,9 +94,15 @@ def create_app(
     :param token: the bearer token every API request must carry
     :param notify_attempts: tries per notification delivery
     :param statuses: the task statuses that exist (any other is refused with 422)
+    :param features: the optional parts of contract 1.1 it has (default: all of
+        ``resources.FEATURES``); none makes it a contract 1.0 server: ``/capabilities``
+        answers 404, tasks have no tags, assignees, checklist or links (a write carrying
+        one is refused with 422 as an unknown property), and there is no ``/people``
     """
     if not token:
         raise ValueError("the Custompms token must not be empty")
+    chosen = frozenset(features)
+    resources = offered(chosen)
     temp_dir = None
     if db_url is None:
         temp_dir = tempfile.mkdtemp(prefix="custompms-")
@@ -118,6 +126,8 @@ def create_app(
     api.state.store = store
     api.state.notifier = notifier
     api.state.token = token
+    api.state.resources = resources
+    api.state.features = tuple(name for name in FEATURES if name in chosen)
     api.state.page_secret = secrets.token_bytes(32)  # signs the page's CSRF tokens
     routers = (customers, projects, tasks, comments, people, capabilities, subscriptions, page)
     for module in routers:

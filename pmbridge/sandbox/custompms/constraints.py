@@ -32,7 +32,7 @@ def checked(
     """``values`` (a new record's, or a change's) ready to store, and their problems."""
     result = dict(values)
     problems: list[FieldProblem] = []
-    if spec is TASKS:
+    if spec.name == TASKS.name:
         status = values.get("status")
         if status is not None and status not in statuses:
             problems.append(
@@ -51,7 +51,7 @@ def checked(
         if "assignees" in values:
             before = set(current["assignees"]) if current else set()
             problems += _unknown_people(conn, [e for e in values["assignees"] if e not in before])
-    if spec is PEOPLE and "email" in values:
+    if spec.name == PEOPLE.name and "email" in values:
         problems += _email_taken(conn, values["email"], current)
     return result, problems
 

@@ -232,6 +232,17 @@ class SubscriptionCreate(_Input):
     secret: Secret
 
 
+def without(create: type[BaseModel], names: frozenset[str]) -> type[BaseModel]:
+    """The create model ``create`` without the properties ``names``: a server that lacks
+    them refuses them as unknown properties."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, info)
+        for name, info in create.model_fields.items()
+        if name not in names
+    }
+    return create_model(create.__name__, __base__=_Input, **fields)
+
+
 def patch_model(create: type[BaseModel]) -> type[BaseModel]:
     """The patch model of a create model: every property optional, plus ``deleted: false``.
 

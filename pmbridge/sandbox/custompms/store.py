@@ -334,7 +334,7 @@ class Store:
                 return current, False
             problems = spec.state_rule({**current, **diff})
             to_check = dict(diff)
-            if spec is PEOPLE and current["deleted"]:
+            if spec.name == PEOPLE.name and current["deleted"]:
                 to_check.setdefault("email", current["email"])  # a restore takes it back
             to_check, more = checked(conn, spec, to_check, current=current, statuses=self.statuses)
             diff.update({name: to_check[name] for name in diff})

@@ -22,6 +22,7 @@ import httpx
 from pmbridge.errors import (
     ConfigError,
     InvalidValueError,
+    NotFoundError,
     RateLimitedError,
     RemoteSystemError,
     StaleVersionError,
@@ -133,6 +134,14 @@ class CustompmsClient:
         if not isinstance(items, list) or not isinstance(next_since, str):
             raise self._malformed("GET", f"/{resource}", "a feed page")
         return FeedPage(items=items, next_since=next_since, has_more=bool(has_more))
+
+    async def capabilities(self) -> dict[str, Any] | None:
+        """The server's ``GET /capabilities`` document; ``None`` when it answers 404 (a
+        contract 1.0 server, without the optional parts)."""
+        try:
+            return await self._json("GET", "/capabilities", "capabilities")
+        except NotFoundError:
+            return None
 
     async def get(self, resource: str, id: str) -> dict[str, Any]:
         """One live record. ``NotFoundError`` when unknown, ``GoneError`` when deleted."""

@@ -110,6 +110,10 @@ class TrelloSystem:
         # Board listings of workspaces, read along with the workspaces (see below).
         self._org_boards: dict[str, BatchItem] = {}
 
+    async def unsupported(self, kind: str) -> frozenset[str]:
+        """None: every Trello board has labels, members, checklists and attachments."""
+        return frozenset()
+
     async def begin_cycle(self) -> None:
         """Start a sync cycle: forget the feeds the previous one read. Each board's lists
         are kept across cycles (a service saves a call per board and cycle): a board's feed

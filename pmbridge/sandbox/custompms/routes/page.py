@@ -2,12 +2,13 @@
 
 For the demo, so a person can watch the sync from the Custompms side and edit a task there:
 title, status (one of the server's statuses), description, tags, assignees, checklist and
-links. Plain forms, no JavaScript. The page needs no token: it is a local demo page, so never
-expose the reference server beyond localhost. Because a browser would send a form from any
-site, an edit must carry the page's CSRF token and, when the browser names it, come from this
-server's own origin. Edits go through the same validation and store as the API (and notify
-subscribers the same way); the form carries the version it was rendered from, so an edit made
-on a stale page is refused instead of overwriting a newer change.
+links (those of them this server has). Plain forms, no JavaScript. The page needs no token:
+it is a local demo page, so never expose the reference server beyond localhost. Because a
+browser would send a form from any site, an edit must carry the page's CSRF token and, when
+the browser names it, come from this server's own origin. Edits go through the same
+validation and store as the API (and notify subscribers the same way); the form carries the
+version it was rendered from, so an edit made on a stale page is refused instead of
+overwriting a newer change.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from pmbridge.sandbox.custompms.models import TaskPatch
 from pmbridge.sandbox.custompms.problems import ApiProblem
-from pmbridge.sandbox.custompms.resources import COMMENTS, CUSTOMERS, PEOPLE, PROJECTS, TASKS
+from pmbridge.sandbox.custompms.resources import TASKS, ResourceSpec
 from pmbridge.sandbox.custompms.routes import page_html
 from pmbridge.sandbox.custompms.routes.page_form import (
     FormRefused,
@@ -38,7 +38,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, store: StoreDep) -> HTMLResponse:
-    records = await run_in_threadpool(_load, store)
+    records = await run_in_threadpool(_load, store, request.app.state.resources)
     csrf = csrf_token(request.app.state.page_secret)
     body = page_html.body(records, statuses=store.statuses, csrf=csrf)
     return HTMLResponse(page_html.page("Custompms", body))
@@ -49,12 +49,13 @@ async def edit_task(
     task_id: str, request: Request, store: StoreDep, notifier: NotifierDep
 ) -> Response:
     form = await request.form()
+    tasks: ResourceSpec = request.app.state.resources[TASKS.name]
     try:
         version = check_guards(request, form, request.app.state.page_secret)
         changes = form_changes(form)
-        checked = _validated(changes)
+        checked = _validated(tasks.patch_model, changes)
         record, changed = await run_in_threadpool(
-            partial(store.update, TASKS, task_id, checked, if_match=frozenset({version}))
+            partial(store.update, tasks, task_id, checked, if_match=frozenset({version}))
         )
     except FormRefused as refused:
         return _refusal(refused.status, refused.detail, refused.messages)
@@ -67,9 +68,9 @@ async def edit_task(
     return RedirectResponse(f"/#task-{task_id}", status_code=303)
 
 
-def _validated(changes: dict[str, Any]) -> dict[str, Any]:
+def _validated(model: type[BaseModel], changes: dict[str, Any]) -> dict[str, Any]:
     try:
-        return TaskPatch.model_validate(changes).model_dump(exclude_unset=True)
+        return model.model_validate(changes).model_dump(exclude_unset=True)
     except ValidationError as err:
         messages = [
             f"{'.'.join(str(part) for part in e['loc'])}: "
@@ -79,9 +80,8 @@ def _validated(changes: dict[str, Any]) -> dict[str, Any]:
         raise FormRefused(422, "The task was not changed.", messages) from None
 
 
-def _load(store: Store) -> dict[str, list[Record]]:
-    specs = (CUSTOMERS, PROJECTS, TASKS, COMMENTS, PEOPLE)
-    return {spec.name: store.live(spec, page_html.PAGE_ROWS) for spec in specs}
+def _load(store: Store, resources: dict[str, ResourceSpec]) -> dict[str, list[Record]]:
+    return {name: store.live(spec, page_html.PAGE_ROWS) for name, spec in resources.items()}
 
 
 def _refusal(status: int, detail: str, messages: list[str]) -> HTMLResponse:

@@ -60,11 +60,12 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def body(records: dict[str, list[Record]], *, statuses: Sequence[str], csrf: str) -> str:
-    """The whole page body: customers, projects, tasks (with their forms), comments, people."""
+    """The whole page body: customers, projects, tasks (with their forms), comments, people
+    (when this server has people: ``records`` holds the resources it offers)."""
     customer_names = {r["id"]: r["name"] for r in records["customers"]}
     project_names = {r["id"]: r["name"] for r in records["projects"]}
     task_titles = {r["id"]: r["title"] for r in records["tasks"]}
-    people = records["people"]
+    people = records.get("people")
     customers = [
         [_text(c["name"]), _text(c["website"] or ""), _text(c["description"]), str(c["version"])]
         for c in records["customers"]
@@ -85,7 +86,7 @@ def body(records: dict[str, list[Record]], *, statuses: Sequence[str], csrf: str
             _task_summary(t),
             _text(t["due_at"] or ""),
             "yes" if t["completed"] else "",
-            _task_form(t, statuses=statuses, people=people, csrf=csrf),
+            _task_form(t, statuses=statuses, people=people or [], csrf=csrf),
         ]
         for t in records["tasks"]
     ]
@@ -114,9 +115,15 @@ def body(records: dict[str, list[Record]], *, statuses: Sequence[str], csrf: str
             _table(["Project", "Task", "Due", "Done", "Edit"], tasks),
             "<h2 id='comments'>Comments</h2>",
             _table(["On", "Author", "Text"], comments),
-            "<h2 id='people'>People</h2>",
-            _table(["Name", "Email"], [[_text(p["name"]), _text(p["email"])] for p in people]),
         ]
+        + (
+            []
+            if people is None
+            else [
+                "<h2 id='people'>People</h2>",
+                _table(["Name", "Email"], [[_text(p["name"]), _text(p["email"])] for p in people]),
+            ]
+        )
     )
 
 
@@ -125,21 +132,21 @@ def _task_summary(task: Record) -> str:
         f"<span id='task-{escape(task['id'])}'>{_text(task['title'])}</span>",
         f"<div class='muted'>{_text(task['status'])} · version {task['version']}</div>",
     ]
-    if task["tags"]:
+    if task.get("tags"):
         parts.append(
             "<div>"
             + "".join(f"<span class='tag'>{_text(t)}</span>" for t in task["tags"])
             + "</div>"
         )
-    if task["assignees"]:
+    if task.get("assignees"):
         parts.append(f"<div class='muted'>for {_text(', '.join(task['assignees']))}</div>")
-    if task["checklist"]:
+    if task.get("checklist"):
         items = "".join(
             f"<li>{'☑' if item['done'] else '☐'} {_text(item['text'])}</li>"
             for item in task["checklist"]
         )
         parts.append(f"<ul class='checklist'>{items}</ul>")
-    if task["links"]:
+    if task.get("links"):
         links = "".join(
             f"<li><a href='{escape(link['url'])}' rel='noopener noreferrer'>"
             f"{_text(link['title'] or link['url'])}</a></li>"
@@ -217,6 +224,28 @@ def _link_rows(task: Record) -> str:
     )
 
 
+def _optional_fields(task: Record, people: Sequence[Record]) -> str:
+    """The controls of contract 1.1's optional task properties this server has."""
+    task_id = escape(task["id"])
+    controls = []
+    if "tags" in task:
+        controls.append(
+            _field(
+                "Tags",
+                f"tags-{task_id}",
+                f"<input id='tags-{task_id}' name='tags' "
+                f"value='{escape(', '.join(task['tags']))}' placeholder='comma, separated'>",
+            )
+        )
+    if "assignees" in task:
+        controls.append(_field("Assignees", f"assignees-{task_id}", _assignee_select(task, people)))
+    if "checklist" in task:
+        controls.append(_field("Checklist", f"checklist-{task_id}", _checklist_rows(task)))
+    if "links" in task:
+        controls.append(_field("Links", f"links-{task_id}", _link_rows(task)))
+    return "".join(controls)
+
+
 def _task_form(
     task: Record, *, statuses: Sequence[str], people: Sequence[Record], csrf: str
 ) -> str:
@@ -238,14 +267,6 @@ def _task_form(
             f"<textarea id='description-{task_id}' name='description'>\n"
             f"{escape(task['description'])}</textarea>",
         )
-        + _field(
-            "Tags",
-            f"tags-{task_id}",
-            f"<input id='tags-{task_id}' name='tags' value='{escape(', '.join(task['tags']))}' "
-            "placeholder='comma, separated'>",
-        )
-        + _field("Assignees", f"assignees-{task_id}", _assignee_select(task, people))
-        + _field("Checklist", f"checklist-{task_id}", _checklist_rows(task))
-        + _field("Links", f"links-{task_id}", _link_rows(task))
+        + _optional_fields(task, people)
         + "<span></span><button type='submit'>Save</button></form>"
     )
