@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pmbridge.config import Settings
 from pmbridge.engine.run import Engine, Progress
 from pmbridge.flows import FlowFile, load_flows
-from pmbridge.store import Store, open_store
+from pmbridge.store import Store, SystemMemo, open_store
 from pmbridge.systems.custompms import CustompmsClient, CustompmsSystem
 from pmbridge.systems.http import RetryPolicy
 from pmbridge.systems.trello import TrelloClient, TrelloLimits, TrelloSystem
@@ -81,6 +81,7 @@ async def open_engine(
         ),
         list_order=list_order(flow_file) or ("To Do", "Doing", "Done"),
         checklist_name=checklist_name(flow_file),
+        memo=SystemMemo(store, "trello"),
     )
     custompms = CustompmsSystem(
         CustompmsClient(
