@@ -87,6 +87,26 @@ def test_a_card_move_in_a_later_run_reads_no_lists(bridge: Bridge):
     assert bridge.trello.lists(board)[names["Task 1"]] == "Doing"
 
 
+def test_the_run_after_the_first_sync_reads_no_lists(bridge: Bridge):
+    data = seed(bridge.pms, tasks=1)
+    bridge.sync()
+    bridge.pms.create(
+        "tasks",
+        project_id=data["project"]["id"],
+        title="Task 1",
+        description="",
+        status="todo",
+        completed=False,
+        archived=False,
+    )
+    bridge.reset_counts()
+    assert bridge.sync().status == "ok"
+    assert list_reads(bridge) == 0
+    board = bridge.only_board()["id"]
+    names = {c["name"]: c["idList"] for c in bridge.trello.cards(board)}
+    assert names["Task 0"] == names["Task 1"]
+
+
 @on_both_stores
 @pytest.mark.parametrize("change", ["renamed", "archived", "added"])
 def test_lists_a_person_changed_between_runs_are_read_again(bridge: Bridge, change: str):

@@ -93,13 +93,12 @@ class BoardLists:
         """The board's feed was read from ``start`` (None: not at all, the board was listed
         from its newest action) to ``end`` (None: the board is gone or hidden), finding
         ``actions``. Its lists from the memo are taken if this read vouches for them; a
-        list action (or a read that cannot tell) drops its lists; else they are now known
-        to hold at ``end`` too."""
+        list action (or the board gone) drops its lists; else they are now known to hold
+        at ``end`` too. A read that started nowhere tells nothing about lists."""
         self._adopt(board_id, start)
-        actions = list(actions)
-        if start is None or end is None or changes_lists(actions, self.known_ids(board_id)):
+        if end is None or (start is not None and changes_lists(actions, self.known_ids(board_id))):
             self.forget(board_id)
-        elif board_id in self._lists:
+        elif start is not None and board_id in self._lists:
             at = self._known_at.get(board_id)
             if at is not None and cursors.covers(start, at) and not cursors.covers(end, at):
                 self._known_at[board_id] = end
