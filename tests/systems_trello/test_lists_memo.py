@@ -179,3 +179,25 @@ async def test_a_list_id_trello_refuses_is_read_again_once(
     assert new_doing != doing
     assert moved.fields["idBoard"] == board["id"] and moved.fields["idList"] == new_doing
     assert (await client.get_card(card.id))["idList"] == new_doing
+
+
+async def test_a_card_made_in_a_list_that_moved_away_meanwhile_stays_on_its_board(
+    system: TrelloSystem, client: TrelloClient, workspace: dict[str, Any]
+) -> None:
+    """A create names no board Trello could check the list against: the card made on the
+    other board is brought back to a list of its own."""
+    board = await client.create_board("Site", idOrganization=workspace["id"], defaultLists=False)
+    await system.create(
+        "card", {"idBoard": board["id"], "list": "Doing", "name": "a"}, idempotency_key="a"
+    )
+    [doing] = await open_list_named(client, board["id"], "Doing")
+    other = await client.create_board("Other", idOrganization=workspace["id"])
+    await client.update_list(doing, idBoard=other["id"])
+    made = await system.create(
+        "card", {"idBoard": board["id"], "list": "Doing", "name": "b"}, idempotency_key="b"
+    )
+    [new_doing] = await open_list_named(client, board["id"], "Doing")
+    card = await client.get_card(made.id)
+    assert (card["idBoard"], card["idList"]) == (board["id"], new_doing)
+    assert made.fields["idBoard"] == board["id"] and made.fields["list"] == "Doing"
+    assert [c["name"] for c in await client.get_board_cards(other["id"])] == ["a"]

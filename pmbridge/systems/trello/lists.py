@@ -10,7 +10,9 @@ were (or a later one whose read showed no list action). A later run takes them o
 its own read of the board's feed starts at or before that position, and so sees every list
 action since, and the read shows none. A memo entry thus never claims more than what was
 read, whenever it is written and whatever crashed in between: one the feed cannot vouch
-for is dropped. What changed is written at the start of the next cycle and on close.
+for is dropped. What changed is written at the start of the next cycle and on close. A
+list id Trello refuses (the list moved away after it was read) makes the board's lists be
+read again, once (``send_to``).
 
 A card's ``list`` field is the NAME of its list. Writing a card resolves that name to a list
 of the card's board; a missing list is created at the position ``list_order`` gives it, so
@@ -26,10 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from pmbridge.errors import RemoteSystemError, StoreError, UnavailableError
+from pmbridge.errors import InvalidValueError, RemoteSystemError, StoreError, UnavailableError
 from pmbridge.systems.base import Memo
 from pmbridge.systems.trello import cursor as cursors
 from pmbridge.systems.trello.client import TrelloClient
@@ -174,6 +176,20 @@ class BoardLists:
                 self._known_at.pop(board_id, None)
             self._dirty.add(board_id)
         return self._lists[board_id]
+
+    async def send_to(
+        self, board_id: str, name: str, send: Callable[[str], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """``send(list_id)`` with the id of the board's list called ``name``. When Trello
+        answers that the id is invalid (a cached list moved away since it was read), the
+        board's lists are read again and it is sent once more."""
+        try:
+            return await send(await self.id_for(board_id, name))
+        except InvalidValueError as err:
+            if err.field != "idList":
+                raise
+            self.forget(board_id)
+            return await send(await self.id_for(board_id, name))
 
     def cached_name(self, board_id: str, list_id: str | None) -> str | None:
         """The list's name if this board's lists are already known, without a call."""

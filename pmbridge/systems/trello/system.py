@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Awaitable, Callable, Container, Mapping, Sequence
+from collections.abc import Awaitable, Container, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -471,10 +471,32 @@ class TrelloSystem:
         parts = wanted_parts(values)
         params = _given(values, "name", "desc", "pos", "due", "start", "dueComplete")
         if values.get("list") is not None:
-            board = _required("card", values, "idBoard")
-            card = await self._in_list(
-                board, values["list"], lambda list_id: self.client.create_card(list_id, **params)
+            board, name = _required("card", values, "idBoard"), values["list"]
+            card = await self.lists.send_to(
+                board, name, lambda list_id: self.client.create_card(list_id, **params)
             )
+            if card.get("idBoard", board) != board:
+                # The cached list had moved to another board (a create names no board for
+                # Trello to check): bring the card back to a list of its own board.
+                self.lists.forget(board)
+                made = card["id"]
+                try:
+                    card = await self.lists.send_to(
+                        board,
+                        name,
+                        lambda list_id: self.client.update_card(
+                            made, idList=list_id, idBoard=board
+                        ),
+                    )
+                except RemoteSystemError as err:
+                    raise UnavailableError(
+                        f"Trello created the card {made} on board {card.get('idBoard')}, "
+                        f"where its list {name!r} had moved, and could not move it back to "
+                        f"board {board} ({err})",
+                        system="trello",
+                        status=err.status,
+                        maybe_applied=True,
+                    ) from err
         else:
             card = await self.client.create_card(_required("card", values, "idList"), **params)
         if values.get("closed"):
@@ -490,20 +512,6 @@ class TrelloSystem:
             # record carries its parts (as a read of the card would).
             card = {"checklists": [], "attachments": [], "members": [], **card}
         return await self._card(card)
-
-    async def _in_list(
-        self, board: str, name: str, send: Callable[[str], Awaitable[dict[str, Any]]]
-    ) -> dict[str, Any]:
-        """``send(list_id)`` with the id of the board's list called ``name``. When Trello
-        answers that the id is invalid (a cached list moved away since it was read), the
-        board's lists are read again and it is sent once more."""
-        try:
-            return await send(await self.lists.id_for(board, name))
-        except InvalidValueError as err:
-            if err.field != "idList":
-                raise
-            self.lists.forget(board)
-            return await send(await self.lists.id_for(board, name))
 
     @staticmethod
     async def _after_create(kind: str, id: str, step: Awaitable[dict[str, Any]]) -> dict[str, Any]:
@@ -582,7 +590,7 @@ class TrelloSystem:
                 params.update(idList=list_id, idBoard=board)
                 return await self.client.update_card(id, **params)
 
-            card = await self._in_list(board, list_name, put)
+            card = await self.lists.send_to(board, list_name, put)
         elif params or not parts:
             card = await self.client.update_card(id, **params)
         if parts:
