@@ -10,13 +10,15 @@ process may read it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, exc, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from pmbridge.errors import StoreError
 from pmbridge.store import schema
 from pmbridge.store.rows import checked_json
 
@@ -64,14 +66,31 @@ class MemoOperations:
 
 
 class SystemMemo:
-    """One system's memo in a store, as a connector uses it (``systems.base.Memo``)."""
+    """One system's memo in a store, as a connector uses it (``systems.base.Memo``).
 
-    def __init__(self, store: MemoOperations, system: str):
+    ``read_only``: saving does nothing (a dry run writes nothing). Any failure of the
+    database is a ``StoreError``.
+    """
+
+    def __init__(self, store: MemoOperations, system: str, *, read_only: bool = False):
         self.store = store
         self.system = system
+        self.read_only = read_only
 
     def load(self) -> dict[str, Any]:
-        return self.store.memo(self.system)
+        with _as_store_error("read"):
+            return self.store.memo(self.system)
 
     def save(self, values: Mapping[str, Any]) -> None:
-        self.store.put_memo(self.system, values)
+        if self.read_only:
+            return
+        with _as_store_error("write"):
+            self.store.put_memo(self.system, values)
+
+
+@contextmanager
+def _as_store_error(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except exc.DBAPIError as err:  # e.g. a user with read-only rights
+        raise StoreError(f"could not {doing} the memo: {type(err.orig).__name__}") from err

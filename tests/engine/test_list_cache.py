@@ -140,3 +140,18 @@ def test_lists_a_person_changed_between_runs_are_read_again(bridge: Bridge, chan
         assert open_done != [done]
     card = next(c for c in bridge.trello.cards(board) if c["name"] == "Task 1")
     assert card["idList"] == open_done[0]
+
+
+def test_a_dry_run_keeps_nothing_new_in_the_store(bridge: Bridge):
+    seed(bridge.pms, tasks=1, comments=False)
+    bridge.sync()
+    with bridge.store() as store:
+        kept = store.memo("trello")
+    assert len(kept) == 1  # the board's lists
+    bridge.trello.call("POST", "/lists", name="Later", idBoard=bridge.only_board()["id"])
+    bridge.sync(dry_run=True)  # sees the new list, so its lists are stale: drops nothing
+    with bridge.store() as store:
+        assert store.memo("trello") == kept
+    bridge.sync()
+    with bridge.store() as store:
+        assert store.memo("trello") == {}

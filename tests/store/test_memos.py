@@ -32,3 +32,10 @@ def test_a_value_that_is_not_json_is_refused_before_anything_is_written(store: S
     with pytest.raises(ValueError, match="the memo value 'bad' must be plain JSON"):
         memo.save({"good": 1, "bad": {1, 2}})
     assert memo.load() == {}
+
+
+def test_a_read_only_memo_reads_but_writes_nothing(store: Store) -> None:
+    SystemMemo(store, "trello").save({"a": 1})
+    dry = SystemMemo(store, "trello", read_only=True)
+    dry.save({"a": 2, "b": 3})
+    assert dry.load() == {"a": 1}
