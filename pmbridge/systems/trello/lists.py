@@ -10,9 +10,9 @@ were (or a later one whose read showed no list action). A later run takes them o
 its own read of the board's feed starts at or before that position, and so sees every list
 action since, and the read shows none. A memo entry thus never claims more than what was
 read, whenever it is written and whatever crashed in between: one the feed cannot vouch
-for is dropped. What changed is written at the start of the next cycle and on close. A
-list id Trello refuses (the list moved away after it was read) makes the board's lists be
-read again, once (``send_to``).
+for is dropped. What changed is written when the connector closes (a process that dies
+first only loses the saving). A list id Trello refuses (the list moved away after it was
+read) makes the board's lists be read again, once (``send_to``).
 
 A card's ``list`` field is the NAME of its list. Writing a card resolves that name to a list
 of the card's board; a missing list is created at the position ``list_order`` gives it, so

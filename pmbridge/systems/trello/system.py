@@ -113,7 +113,6 @@ class TrelloSystem:
         are kept across cycles (a service saves a call per board and cycle), and in the
         memo between runs: a board's feed showing a list action drops them."""
         self._clear_feed_cache()
-        self.lists.save()
         self.lists.new_cycle()
         self.parts.clear()
         self._org_boards.clear()
@@ -124,6 +123,7 @@ class TrelloSystem:
             self.member = await self.client.get_me(fields="id,username,fullName")
 
     async def aclose(self) -> None:
+        """Keep the lists for the next run, and release connections."""
         self.lists.save()
         await self.client.aclose()
 
