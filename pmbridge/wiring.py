@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pmbridge.config import Settings
 from pmbridge.engine.run import Engine, Progress
 from pmbridge.flows import FlowFile, load_flows
-from pmbridge.store import Store, open_store
+from pmbridge.store import Store, SystemMemo, open_store
 from pmbridge.systems.custompms import CustompmsClient, CustompmsSystem
 from pmbridge.systems.http import RetryPolicy
 from pmbridge.systems.trello import TrelloClient, TrelloLimits, TrelloSystem
@@ -62,9 +62,11 @@ async def open_engine(
     trello_limits: TrelloLimits | None = None,
     store: Store | None = None,
     retry: RetryPolicy | None = None,
+    dry_run: bool = False,
 ) -> AsyncIterator[Runtime]:
     """An engine for ``settings``; closes its connections (and a store it opened) on exit.
-    ``retry``: how both clients retry (default: each client's own policy)."""
+    ``retry``: how both clients retry (default: each client's own policy). ``dry_run``:
+    the connectors use what earlier runs kept in the store but keep nothing new."""
     settings.require("trello_key", "trello_token", "custompms_url", "custompms_token")
     flow_file = load_flow_file(settings)
     own_store = store is None
@@ -81,6 +83,7 @@ async def open_engine(
         ),
         list_order=list_order(flow_file) or ("To Do", "Doing", "Done"),
         checklist_name=checklist_name(flow_file),
+        memo=SystemMemo(store, "trello", read_only=dry_run),
     )
     custompms = CustompmsSystem(
         CustompmsClient(

@@ -180,7 +180,9 @@ async def run_cycle(
                 tasks[flow] = bar.add_task(flow, total=total)
             bar.update(tasks[flow], completed=done, total=total)
 
-        async with open_engine(settings, progress=progress, trello_limits=trello_limits) as runtime:
+        async with open_engine(
+            settings, progress=progress, trello_limits=trello_limits, dry_run=options.dry_run
+        ) as runtime:
             guard = (
                 contextlib.nullcontext()
                 if options.dry_run

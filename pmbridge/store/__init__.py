@@ -9,10 +9,12 @@ conflicts, dead letters and run history, in SQLite (embedded) or PostgreSQL (sha
 
 Processes sharing a store (``processes.py``): runs carry their process and a heartbeat,
 leases give a name to one process at a time, and ``guard.guard_cycle`` wraps a cycle in the
-sync lease so that every run ends with a status.
+sync lease so that every run ends with a status. ``SystemMemo(store, "trello")`` is what a
+connector keeps between runs (``memos.py``).
 """
 
 from pmbridge.errors import DuplicateIntentError, LeaseHeldError, LinkConflictError
+from pmbridge.store.memos import SystemMemo
 from pmbridge.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migrations
 from pmbridge.store.processes import RUN_LEASE_S, SYNC_LEASE, Owner
 from pmbridge.store.rows import Conflict, DeadLetter, Intent, Lease, Link, Registration, Run
@@ -36,6 +38,7 @@ __all__ = [
     "Registration",
     "Run",
     "Store",
+    "SystemMemo",
     "Transaction",
     "open_store",
 ]

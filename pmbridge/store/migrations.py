@@ -149,4 +149,10 @@ def record_writes(conn: Connection) -> None:
     schema.run_writes.create(conn)
 
 
+@MIGRATIONS
+def keep_memos(conn: Connection) -> None:
+    """Version 4: what connectors learned and keep between runs (``memos``)."""
+    schema.memos.create(conn)
+
+
 SCHEMA_VERSION = MIGRATIONS.latest

@@ -198,4 +198,15 @@ run_writes = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+# What a connector learned about its system and keeps between runs (``memos.py``): per
+# system, JSON values by key (Trello: a board's lists, with the feed position they hold at).
+memos = Table(
+    "memos",
+    metadata,
+    Column("system", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("value", JSONValue, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 PMBRIDGE_TABLES = frozenset(table.name for table in metadata.sorted_tables)

@@ -1,5 +1,5 @@
 """The state store's operations: links, cursors, journal, conflicts, dead letters (and, from
-``processes.py``, runs, leases and registrations).
+``processes.py``, runs, leases and registrations; from ``memos.py``, connectors' memos).
 
 ``open_store(url)`` connects, migrates and returns a ``Store``. Every operation is a method
 of ``Store`` (one transaction per call) and of the ``Transaction`` that
@@ -36,6 +36,7 @@ from pmbridge.store.connect import (
     parse_url,
     unreachable,
 )
+from pmbridge.store.memos import MemoOperations
 from pmbridge.store.migrations import MIGRATIONS, Migrations
 from pmbridge.store.processes import Owner, ProcessOperations
 from pmbridge.store.rows import (
@@ -95,7 +96,7 @@ def _dead_letter(row: Row[Any]) -> DeadLetter:
     return DeadLetter(**row._mapping)
 
 
-class _Operations(ProcessOperations):
+class _Operations(ProcessOperations, MemoOperations):
     """Every store operation; subclasses say on which connection an operation runs."""
 
     _url: URL

@@ -90,6 +90,24 @@ class CreatedProbe:
 
 
 @runtime_checkable
+class Memo(Protocol):
+    """Facts a connector learned about its system, kept between runs (the state store keeps
+    them per system): plain JSON values by key.
+
+    Any later run of any process may read a value, after any crash: a connector keeps with
+    each fact what lets it check the fact still holds (Trello: the feed position a board's
+    lists were read at, so that the board's feed since then tells whether they changed),
+    and drops a fact it cannot check.
+    """
+
+    def load(self) -> dict[str, Any]:
+        """Every value kept, by key."""
+
+    def save(self, values: Mapping[str, Any]) -> None:
+        """Keep each value of ``values`` under its key; ``None`` deletes the key."""
+
+
+@runtime_checkable
 class System(Protocol):
     """A connected system, seen as records."""
 

@@ -14,25 +14,31 @@ from pmbridge.errors import SchemaVersionError, StoreError
 from pmbridge.sockets import free_port
 from pmbridge.store import MIGRATIONS, SCHEMA_VERSION, Link, Migrations, open_store
 from pmbridge.store.connect import display_url, parse_url
-from pmbridge.store.migrations import create_tables, record_writes, track_processes
+from pmbridge.store.migrations import (
+    create_tables,
+    keep_memos,
+    record_writes,
+    track_processes,
+)
 
 
 def test_a_new_store_is_created_at_the_current_schema_version(
     store_url: str, raw_engine: Engine
 ) -> None:
     with open_store(store_url) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4
     with raw_engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
         applied = conn.execute(text("SELECT version, name FROM migrations ORDER BY version")).all()
         version = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'"))
-        assert version.scalar_one() == "3"
+        assert version.scalar_one() == "4"
     assert {"links", "cursors", "journal", "conflicts", "dead_letters", "runs"} <= tables
-    assert {"leases", "registrations", "run_writes"} <= tables
+    assert {"leases", "registrations", "run_writes", "memos"} <= tables
     assert [tuple(row) for row in applied] == [
         (1, "create_tables"),
         (2, "track_processes"),
         (3, "record_writes"),
+        (4, "keep_memos"),
     ]
 
 
@@ -45,7 +51,7 @@ def test_reopening_keeps_the_data_and_applies_nothing_again(
         link = store.get_link("task", custompms_id="cp-1")
     assert link is not None and link.base == {"title": "Ship"}
     with raw_engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM migrations")).scalar_one() == 3
+        assert conn.execute(text("SELECT count(*) FROM migrations")).scalar_one() == 4
 
 
 def test_a_store_from_a_newer_pmbridge_is_refused(store_url: str, raw_engine: Engine) -> None:
@@ -56,7 +62,7 @@ def test_a_store_from_a_newer_pmbridge_is_refused(store_url: str, raw_engine: En
         open_store(store_url)
     assert str(caught.value) == (
         f"the state store at {display_url(parse_url(store_url))} was written by pmbridge "
-        "schema 9; this pmbridge knows up to 3: upgrade pmbridge"
+        "schema 9; this pmbridge knows up to 4: upgrade pmbridge"
     )
 
 
@@ -66,6 +72,7 @@ def _with_note_column() -> Migrations:
     registry(create_tables)
     registry(track_processes)
     registry(record_writes)
+    registry(keep_memos)
 
     @registry
     def add_link_note(conn: Connection) -> None:
@@ -83,7 +90,7 @@ def test_an_older_store_is_migrated_forward_step_by_step(
 
     later = _with_note_column()
     with open_store(store_url, migrations=later) as store:
-        assert store.schema_version == 4
+        assert store.schema_version == 5
         link = store.get_link("task", trello_id="tr-1")
     assert link is not None and link.base == {"title": "Ship"}
     with raw_engine.connect() as conn:
@@ -92,12 +99,13 @@ def test_an_older_store_is_migrated_forward_step_by_step(
             (1, "create_tables"),
             (2, "track_processes"),
             (3, "record_writes"),
-            (4, "add_link_note"),
+            (4, "keep_memos"),
+            (5, "add_link_note"),
         ]
         assert conn.execute(text("SELECT note FROM links")).scalar_one() == "migrated"
 
-    # Going back to this pmbridge is refused: it does not know schema 4.
-    with pytest.raises(SchemaVersionError, match="written by pmbridge schema 4; this pmbridge"):
+    # Going back to this pmbridge is refused: it does not know schema 5.
+    with pytest.raises(SchemaVersionError, match="written by pmbridge schema 5; this pmbridge"):
         open_store(store_url)
 
 
@@ -131,12 +139,12 @@ def test_a_schema_1_store_is_migrated_to_the_latest_with_its_data(
     assert "trello_version" not in columns
     assert {"owner", "heartbeat_at", "lease_expires_at"} <= run_columns
     with raw_engine.connect() as conn:
-        assert "run_writes" in set(inspect(conn).get_table_names())
+        assert {"run_writes", "memos"} <= set(inspect(conn).get_table_names())
 
 
 def test_an_empty_database_runs_every_step_in_order(store_url: str, raw_engine: Engine) -> None:
     with open_store(store_url, migrations=_with_note_column()) as store:
-        assert store.schema_version == 4
+        assert store.schema_version == 5
     with raw_engine.connect() as conn:
         columns = {column["name"] for column in inspect(conn).get_columns("links")}
     assert "note" in columns
@@ -162,7 +170,7 @@ def test_workers_opening_a_new_store_at_once_migrate_it_once(
         worker.join(timeout=30)
     assert errors == []
     with raw_engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM migrations")).scalar_one() == 3
+        assert conn.execute(text("SELECT count(*) FROM migrations")).scalar_one() == 4
 
 
 def test_a_database_of_another_application_is_not_taken_over(

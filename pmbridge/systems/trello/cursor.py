@@ -66,6 +66,31 @@ def advance(position: BoardPosition, fresh: Iterable[Mapping[str, Any]]) -> Boar
     return BoardPosition(newest, frozenset(i for i in ids if _second(i) == second))
 
 
+def covers(start: BoardPosition, known: BoardPosition) -> bool:
+    """Whether a read from ``start`` returns every action that the reads which reached
+    ``known`` had not seen: ``start`` is not past ``known``, so nothing after ``known`` is
+    missed. (Ids are compared by their second, as Trello's ``since`` does.)"""
+    if start.since is None:
+        return True
+    if known.since is None:
+        return False
+    first, last = _second(start.since), _second(known.since)
+    return first < last or (first == last and start.seen <= known.seen)
+
+
+def position_json(position: BoardPosition) -> dict[str, Any]:
+    """One board's position as the cursor's JSON holds it."""
+    return {"since": position.since, "seen": sorted(position.seen)}
+
+
+def position_from_json(entry: Mapping[str, Any]) -> BoardPosition:
+    """The position ``position_json`` gave; raises ``KeyError``/``TypeError`` when malformed."""
+    since = entry["since"]
+    if since is not None and not isinstance(since, str):
+        raise TypeError(f"since {since!r}")
+    return BoardPosition(since, frozenset(str(i) for i in entry.get("seen", ())))
+
+
 def parse(cursor: str | None) -> dict[str, BoardPosition]:
     """Board id → position; ``None`` means no board was read yet."""
     if cursor is None:
@@ -74,10 +99,7 @@ def parse(cursor: str | None) -> dict[str, BoardPosition]:
         data = json.loads(cursor)
         if data.get("v") != VERSION:
             raise ValueError(f"version {data.get('v')!r}")
-        return {
-            board: BoardPosition(entry["since"], frozenset(entry.get("seen", ())))
-            for board, entry in data["boards"].items()
-        }
+        return {board: position_from_json(entry) for board, entry in data["boards"].items()}
     except (ValueError, TypeError, KeyError, AttributeError) as err:
         raise ConfigError(
             f"the stored Trello cursor is not one this pmbridge wrote ({err}); reset the "
@@ -87,10 +109,7 @@ def parse(cursor: str | None) -> dict[str, BoardPosition]:
 
 def dump(positions: Mapping[str, BoardPosition]) -> str:
     """The cursor text for ``positions`` (deterministic, so equal positions compare equal)."""
-    boards = {
-        board: {"since": pos.since, "seen": sorted(pos.seen)}
-        for board, pos in sorted(positions.items())
-    }
+    boards = {board: position_json(pos) for board, pos in sorted(positions.items())}
     return json.dumps({"v": VERSION, "boards": boards}, separators=(",", ":"), sort_keys=True)
 
 

@@ -31,7 +31,7 @@ from pmbridge.errors import (
     UnavailableError,
 )
 from pmbridge.records import Record, Side
-from pmbridge.systems.base import CreatedProbe, Feed, Scope
+from pmbridge.systems.base import CreatedProbe, Feed, Memo, Scope
 from pmbridge.systems.trello import cursor as cursors
 from pmbridge.systems.trello.client import BatchItem, TrelloClient, batch_url, segment
 from pmbridge.systems.trello.convert import (
@@ -48,12 +48,7 @@ from pmbridge.systems.trello.convert import (
     writable_fields,
 )
 from pmbridge.systems.trello.cursor import BoardPosition
-from pmbridge.systems.trello.feed import (
-    CardChange,
-    changes_lists,
-    fold_card_actions,
-    needs_relist,
-)
+from pmbridge.systems.trello.feed import CardChange, fold_card_actions, needs_relist
 from pmbridge.systems.trello.lists import BoardLists
 from pmbridge.systems.trello.parts import DEFAULT_CHECKLIST, PART_PARAMS
 from pmbridge.systems.trello.parts_write import CardParts, wanted_parts
@@ -83,6 +78,8 @@ class TrelloSystem:
     :param list_order: list names in the order a board's lists should have; a card's list
         that does not exist yet is created at its place in this order
     :param checklist_name: the card checklist whose items a card's ``checklist`` holds
+    :param memo: where each board's lists are kept between runs (none: for this connector's
+        life only)
     """
 
     name: Side = "trello"
@@ -95,13 +92,14 @@ class TrelloSystem:
         *,
         list_order: Sequence[str] = ("To Do", "Doing", "Done"),
         checklist_name: str = DEFAULT_CHECKLIST,
+        memo: Memo | None = None,
     ):
         self.client = client
         self.checklist_name = checklist_name
         self.parts = CardParts(client, checklist_name)
         self.list_order = tuple(list_order)
         self.member: dict[str, Any] | None = None
-        self.lists = BoardLists(client, self.list_order)
+        self.lists = BoardLists(client, self.list_order, memo)
         # Per-cycle caches of board feeds: newest action per board, and the actions read
         # since a position; filled under ``_feed_cursor``.
         self._newest: dict[str, Action | None] = {}
@@ -116,8 +114,8 @@ class TrelloSystem:
 
     async def begin_cycle(self) -> None:
         """Start a sync cycle: forget the feeds the previous one read. Each board's lists
-        are kept across cycles (a service saves a call per board and cycle): a board's feed
-        showing a list action drops them."""
+        are kept across cycles (a service saves a call per board and cycle), and in the
+        memo between runs: a board's feed showing a list action drops them."""
         self._clear_feed_cache()
         self.lists.new_cycle()
         self.parts.clear()
@@ -129,6 +127,8 @@ class TrelloSystem:
             self.member = await self.client.get_me(fields="id,username,fullName")
 
     async def aclose(self) -> None:
+        """Keep the lists for the next run, and release connections."""
+        self.lists.save()
         await self.client.aclose()
 
     def scope_kind(self, kind: str) -> str | None:
@@ -213,9 +213,8 @@ class TrelloSystem:
     ) -> Feed:
         positions = cursors.parse(cursor)
         reads = await run_all(self._read_board(b, positions.get(b), full) for b in boards)
-        for board, (_, actions, _) in zip(boards, reads, strict=True):
-            if changes_lists(actions, self.lists.known_ids(board)):
-                self.lists.forget(board)
+        for board, (end, actions, _) in zip(boards, reads, strict=True):
+            self.lists.saw_feed(board, positions.get(board), end, actions)
         next_positions: dict[str, BoardPosition] = {}
         fresh: list[Action] = []
         listed: set[str] = set()
@@ -473,13 +472,37 @@ class TrelloSystem:
     async def _create_card(self, values: dict[str, Any]) -> Record:
         if values.get("list") is None and values.get("idList") is None and self.list_order:
             values = {**values, "list": self.list_order[0]}  # no list named: the first one
-        if values.get("list") is not None:
-            list_id = await self.lists.id_for(_required("card", values, "idBoard"), values["list"])
-        else:
-            list_id = _required("card", values, "idList")
         parts = wanted_parts(values)
         params = _given(values, "name", "desc", "pos", "due", "start", "dueComplete")
-        card = await self.client.create_card(list_id, **params)
+        if values.get("list") is not None:
+            board, name = _required("card", values, "idBoard"), values["list"]
+            card = await self.lists.send_to(
+                board, name, lambda list_id: self.client.create_card(list_id, **params)
+            )
+            if card.get("idBoard", board) != board:
+                # The cached list had moved to another board (a create names no board for
+                # Trello to check): bring the card back to a list of its own board.
+                self.lists.forget(board)
+                made = card["id"]
+                try:
+                    card = await self.lists.send_to(
+                        board,
+                        name,
+                        lambda list_id: self.client.update_card(
+                            made, idList=list_id, idBoard=board
+                        ),
+                    )
+                except RemoteSystemError as err:
+                    raise UnavailableError(
+                        f"Trello created the card {made} on board {card.get('idBoard')}, "
+                        f"where its list {name!r} had moved, and could not move it back to "
+                        f"board {board} ({err})",
+                        system="trello",
+                        status=err.status,
+                        maybe_applied=True,
+                    ) from err
+        else:
+            card = await self.client.create_card(_required("card", values, "idList"), **params)
         if values.get("closed"):
             card = await self._after_create(
                 "card", card["id"], self.client.update_card(card["id"], closed=True)
@@ -542,6 +565,7 @@ class TrelloSystem:
         parts = wanted_parts(values)
         params = _for_put(values, "name", "desc", "closed", "due", "start", "dueComplete", "pos")
         target_board = values.get("idBoard")
+        to_list: tuple[str, str] | None = None  # (board, list name)
         if "list" in values or (target_board and "idList" not in values):
             list_name = values.get("list") or known.get("list")
             board = target_board or known.get("idBoard")
@@ -556,12 +580,23 @@ class TrelloSystem:
                     system="trello",
                     field="list",
                 )
-            params["idList"] = await self.lists.id_for(board, list_name)
+            to_list = (board, list_name)
         elif "idList" in values:
             params["idList"] = values["idList"]
         if target_board:
             params["idBoard"] = target_board
-        card = await self.client.update_card(id, **params) if params or not parts else None
+        card: dict[str, Any] | None = None
+        if to_list is not None:
+            board, list_name = to_list
+
+            async def put(list_id: str) -> dict[str, Any]:
+                # The board goes along, so that Trello refuses a list no longer on it.
+                params.update(idList=list_id, idBoard=board)
+                return await self.client.update_card(id, **params)
+
+            card = await self.lists.send_to(board, list_name, put)
+        elif params or not parts:
+            card = await self.client.update_card(id, **params)
         if parts:
             card = await self.parts.write(id, parts, CARD_FIELDS)
         assert card is not None
