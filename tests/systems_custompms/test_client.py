@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from pmbridge.errors import (
@@ -12,8 +13,8 @@ from pmbridge.errors import (
     StaleVersionError,
 )
 from pmbridge.sandbox.custompms import CustompmsApp
-from pmbridge.sandbox.server import ServerThread
 from pmbridge.systems.custompms import CustompmsClient, GoneError
+from tests.systems_custompms.conftest import CUSTOMPMS_ROOT
 
 
 async def test_feed_pages_through_every_change_in_order(client: CustompmsClient) -> None:
@@ -128,8 +129,8 @@ async def test_invalid_value_names_the_field(client: CustompmsClient, project_id
     assert (await client.feed("tasks")).items == []
 
 
-async def test_wrong_token_says_what_to_do(custompms_server: ServerThread) -> None:
-    async with CustompmsClient(custompms_server.url, "not-the-token") as wrong:
+async def test_wrong_token_says_what_to_do(http: httpx.AsyncClient) -> None:
+    async with CustompmsClient(CUSTOMPMS_ROOT, "not-the-token", http=http) as wrong:
         with pytest.raises(AuthenticationError) as refused:
             await wrong.feed("customers")
 

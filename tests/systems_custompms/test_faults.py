@@ -17,11 +17,11 @@ from pmbridge.errors import (
     UnavailableError,
 )
 from pmbridge.sandbox.custompms import CustompmsApp
-from pmbridge.sandbox.server import ServerThread
 from pmbridge.sockets import free_port
 from pmbridge.systems.custompms import CustompmsClient, RetryPolicy
+from tests.fixtures.inprocess import InProcess
 from tests.fixtures.virtual_time import run_on_virtual_time
-from tests.systems_custompms.conftest import FAST_RETRY
+from tests.systems_custompms.conftest import CUSTOMPMS_ROOT, FAST_RETRY
 
 
 def counts(app: CustompmsApp) -> dict[str, Any]:
@@ -104,16 +104,16 @@ async def test_a_conditional_update_whose_answer_was_lost_is_recognised(
 
 
 async def test_lasting_5xx_ends_in_unavailable_naming_the_host(
-    custompms_server: ServerThread, custompms_app: CustompmsApp, custompms_token: str
+    http: httpx.AsyncClient, custompms_app: CustompmsApp, custompms_token: str
 ) -> None:
     custompms_app.set_faults(error_rate=1.0, error_status=502)
-    async with CustompmsClient(custompms_server.url, custompms_token, retry=FAST_RETRY) as c:
+    async with CustompmsClient(CUSTOMPMS_ROOT, custompms_token, http=http, retry=FAST_RETRY) as c:
         with pytest.raises(UnavailableError) as failed:
             await c.create("customers", {"name": "A"}, "k")
 
     assert failed.value.status == 502 and failed.value.maybe_applied
     assert str(failed.value) == (
-        f"Custompms at 127.0.0.1:{custompms_server.port} answered 502 (POST /customers, 8 tries): "
+        "Custompms at custompms.sandbox answered 502 (POST /customers, 8 tries): "
         "check the Custompms server's health and try again later"
     )
     assert counts(custompms_app)["requests"] == FAST_RETRY.attempts
@@ -167,11 +167,11 @@ def test_429_waits_for_retry_after(custompms_app: CustompmsApp, custompms_token:
 
 
 async def test_lasting_429_ends_in_rate_limited(
-    custompms_server: ServerThread, custompms_app: CustompmsApp, custompms_token: str
+    http: httpx.AsyncClient, custompms_app: CustompmsApp, custompms_token: str
 ) -> None:
     custompms_app.set_faults(force_429=5)
     retry = RetryPolicy(attempts=3, max_retry_after=0.0)
-    async with CustompmsClient(custompms_server.url, custompms_token, retry=retry) as c:
+    async with CustompmsClient(CUSTOMPMS_ROOT, custompms_token, http=http, retry=retry) as c:
         with pytest.raises(RateLimitedError, match="kept answering 429"):
             await c.feed("customers")
 
@@ -179,11 +179,11 @@ async def test_lasting_429_ends_in_rate_limited(
 
 
 async def test_client_errors_are_not_retried(
-    client: CustompmsClient, custompms_app: CustompmsApp, custompms_server: ServerThread
+    client: CustompmsClient, custompms_app: CustompmsApp, http: httpx.AsyncClient
 ) -> None:
     task = await client.create("customers", {"name": "A"}, "k")
     await client.update("customers", task["id"], {"name": "B"})
-    wrong = CustompmsClient(custompms_server.url, "wrong", retry=FAST_RETRY)
+    wrong = CustompmsClient(CUSTOMPMS_ROOT, "wrong", http=http, retry=FAST_RETRY)
     refusals = [
         (InvalidValueError, client.create("customers", {"name": ""}, "k2")),
         (StaleVersionError, client.update("customers", task["id"], {"name": "C"}, if_match=1)),
@@ -222,10 +222,11 @@ def garble_bodies(app: Any) -> Any:
 
 
 async def test_a_400_is_not_retried(custompms_app: CustompmsApp, custompms_token: str) -> None:
-    with ServerThread(garble_bodies(custompms_app)) as proxy:
-        async with CustompmsClient(proxy.url, custompms_token, retry=FAST_RETRY) as c:
-            with pytest.raises(InvalidValueError) as refused:
-                await c.create("customers", {"name": "A"}, "k")
+    transport = InProcess(garble_bodies(custompms_app))
+    async with httpx.AsyncClient(transport=transport) as http:
+        c = CustompmsClient(CUSTOMPMS_ROOT, custompms_token, http=http, retry=FAST_RETRY)
+        with pytest.raises(InvalidValueError) as refused:
+            await c.create("customers", {"name": "A"}, "k")
 
     assert refused.value.status == 400
     assert "not valid JSON" in str(refused.value)

@@ -9,14 +9,14 @@ import pytest
 
 from pmbridge.errors import PmbridgeError
 from pmbridge.sandbox.custompms import CustompmsApp
-from pmbridge.sandbox.server import ServerThread
 from pmbridge.sockets import free_port
 from pmbridge.systems.custompms import CustompmsClient, CustompmsSystem, RetryPolicy
-from tests.systems_custompms.conftest import FAST_RETRY
+from tests.fixtures.inprocess import InProcess
+from tests.systems_custompms.conftest import CUSTOMPMS_ROOT, FAST_RETRY
 
 
 async def test_the_token_only_travels_in_the_authorization_header(
-    custompms_server: ServerThread,
+    custompms_transport: InProcess,
     custompms_app: CustompmsApp,
     custompms_token: str,
     caplog: pytest.LogCaptureFixture,
@@ -28,8 +28,10 @@ async def test_the_token_only_travels_in_the_authorization_header(
         requests.append(request)
 
     errors: list[PmbridgeError] = []
-    async with httpx.AsyncClient(event_hooks={"request": [remember]}) as http:
-        client = CustompmsClient(custompms_server.url, custompms_token, http=http, retry=FAST_RETRY)
+    async with httpx.AsyncClient(
+        event_hooks={"request": [remember]}, mounts={CUSTOMPMS_ROOT: custompms_transport}
+    ) as http:
+        client = CustompmsClient(CUSTOMPMS_ROOT, custompms_token, http=http, retry=FAST_RETRY)
         system = CustompmsSystem(client)
         custompms_app.set_faults(error_rate=0.5, seed=4)  # retries log warnings
         made = await system.create("customer", {"name": "A"}, idempotency_key="k")
@@ -69,11 +71,11 @@ async def test_the_token_only_travels_in_the_authorization_header(
 
 
 async def test_a_refused_token_is_not_repeated_back(
-    custompms_server: ServerThread, caplog: pytest.LogCaptureFixture
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "wrong-token-d41d8cd98f00"
-    async with CustompmsClient(custompms_server.url, wrong) as client:
+    async with CustompmsClient(CUSTOMPMS_ROOT, wrong, http=http) as client:
         with pytest.raises(PmbridgeError) as refused:
             await client.feed("customers")
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from pmbridge.errors import AuthenticationError, InvalidValueError, StaleVersionError
-from pmbridge.sandbox.server import ServerThread
 from pmbridge.systems.base import System
 from pmbridge.systems.custompms import CustompmsClient, CustompmsSystem
 from pmbridge.systems.custompms.values import OPTIONAL, to_record
+from tests.systems_custompms.conftest import CUSTOMPMS_ROOT
 
 
 def test_it_is_a_system(system: CustompmsSystem) -> None:
@@ -205,23 +205,21 @@ async def test_bad_values_are_refused_with_the_field(system: CustompmsSystem) ->
     assert refused.value.field == "website"
 
 
-async def test_check_proves_the_token(
-    system: CustompmsSystem, custompms_server: ServerThread
-) -> None:
+async def test_check_proves_the_token(system: CustompmsSystem, http: httpx.AsyncClient) -> None:
     await system.begin_cycle()
     await system.check()
 
-    wrong = CustompmsSystem(CustompmsClient(custompms_server.url, "wrong"))
+    wrong = CustompmsSystem(CustompmsClient(CUSTOMPMS_ROOT, "wrong", http=http))
     with pytest.raises(AuthenticationError, match="check PMBRIDGE_CUSTOMPMS_TOKEN"):
         await wrong.check()
     await wrong.aclose()
 
 
-def _add_people(server: ServerThread, token: str, *emails: str) -> None:
+async def _add_people(http: httpx.AsyncClient, token: str, *emails: str) -> None:
     # The connector reads no people yet: add them straight through the API.
     for email in emails:
-        answer = httpx.post(
-            server.url + "/people",
+        answer = await http.post(
+            CUSTOMPMS_ROOT + "/people",
             json={"email": email, "name": email.split("@")[0]},
             headers={"Authorization": f"Bearer {token}"},
         )
@@ -229,9 +227,9 @@ def _add_people(server: ServerThread, token: str, *emails: str) -> None:
 
 
 async def test_tasks_carry_tags_assignees_checklist_and_links(
-    system: CustompmsSystem, project_id: str, custompms_server: ServerThread, custompms_token: str
+    system: CustompmsSystem, project_id: str, http: httpx.AsyncClient, custompms_token: str
 ) -> None:
-    _add_people(custompms_server, custompms_token, "ann@example.com", "bob@example.com")
+    await _add_people(http, custompms_token, "ann@example.com", "bob@example.com")
     fields = {
         "project_id": project_id,
         "title": "Launch",
