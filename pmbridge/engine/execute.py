@@ -51,6 +51,7 @@ from pmbridge.engine.context import (
 from pmbridge.engine.journal import open_intent, probe_of
 from pmbridge.engine.merge import Base
 from pmbridge.engine.plan import FlowContext, FlowPlan, Step, plan_merge
+from pmbridge.engine.relink import forget_gone
 from pmbridge.engine.state import PLANNED, about_flow, base_of, link_base, planned
 from pmbridge.errors import (
     AuthenticationError,
@@ -185,7 +186,7 @@ class Executor:
         record, target = action.source, action.target
         source = other_side(target)
         if action.relink is not None:
-            cycle.index.remove(flow.name, action.relink.custompms_id)
+            forget_gone(cycle, flow, action.relink, target)
         if action.anchor is not None:
             await self._ensure_anchor(ctx, action.anchor)
         custompms_id = record.id if source == "custompms" else None
