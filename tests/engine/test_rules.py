@@ -287,3 +287,24 @@ def test_a_task_brought_back_by_an_edit_on_its_card_keeps_its_comments(pair: Pai
     assert [(k.custompms_id, k.trello_id) for k in pair.store.links("task_comments")] == [
         (k.custompms_id, k.trello_id) for k in comment_links
     ]
+
+
+def test_a_crash_after_archiving_a_deleted_tasks_card_does_not_bring_the_task_back(pair: Pair):
+    from pmbridge.systems.memory import Crash
+
+    task_id = one_task(pair)
+    pair.pms.remove("task", task_id)
+    pair.trello.crash_after(1, applied=True)  # the card is archived, then the process dies
+    with pytest.raises(Crash):
+        pair.sync()
+    pair.trello.crash_after(10**9, applied=False)
+
+    assert pair.sync().errors == 0
+
+    # The archive the engine wrote is not a person's edit beating the deletion.
+    assert pair.pms.records["task"][task_id].deleted
+    assert pair.card_of(task_id)["closed"] is True
+    pair.trello.writes.clear()
+    pair.pms.writes.clear()
+    pair.sync()
+    assert not pair.trello.writes and not pair.pms.writes
