@@ -308,3 +308,16 @@ def test_a_crash_after_archiving_a_deleted_tasks_card_does_not_bring_the_task_ba
     pair.pms.writes.clear()
     pair.sync()
     assert not pair.trello.writes and not pair.pms.writes
+
+
+def test_a_project_archived_as_its_board_was_deleted_leaves_nothing_to_do(pair: Pair):
+    alpha, _ = two_projects(pair)
+    pair.sync()
+    [board] = [k for k in pair.store.links("projects") if k.custompms_id == alpha]
+    pair.trello.remove("board", board.trello_id)
+
+    assert pair.sync().errors == 0
+
+    assert pair.pms.records["project"][alpha].fields["archived"] is True
+    plans = asyncio.run(pair.engine.plan(SyncOptions()))
+    assert [a.describe() for plan in plans for a in plan.actions] == []
