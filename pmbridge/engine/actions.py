@@ -23,7 +23,8 @@ class Create:
 
     :param anchor: the parent whose anchor (Trello: "About this project" card) must exist
         first, when the record attaches to one
-    :param relink: an earlier link of the source to drop first (its counterpart is gone)
+    :param relink: an earlier link of the source to drop first (its counterpart is gone),
+        with the links of what went with that counterpart (``engine.relink``)
     """
 
     flow: str

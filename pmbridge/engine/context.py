@@ -16,7 +16,7 @@ from pmbridge.engine.report import CycleReport, Direction
 from pmbridge.engine.state import LinkIndex
 from pmbridge.flows.models import FlowFile
 from pmbridge.records import Side
-from pmbridge.store import Intent, Store
+from pmbridge.store import Intent, Store, Transaction
 from pmbridge.systems.base import Feed, System
 
 DIRECTION: dict[Side, Direction] = {"trello": "to_trello", "custompms": "to_custompms"}
@@ -122,10 +122,19 @@ class CycleContext:
             for intent in self.store.open_intents():
                 self.open_intents.setdefault(intent.flow, {})[intent.source_id] = intent
 
-    def dead_letter(self, flow: str, side: Side, record_id: str, op: str, error: str) -> None:
+    def dead_letter(
+        self,
+        flow: str,
+        side: Side,
+        record_id: str,
+        op: str,
+        error: str,
+        tx: Transaction | None = None,
+    ) -> None:
+        """File a dead letter (in ``tx`` when given: with what else it commits)."""
         if self.dry_run:
             return
-        self.store.add_dead_letter(flow, side, record_id, op, error, None)
+        (tx or self.store).add_dead_letter(flow, side, record_id, op, error, None)
         self.letters.add((flow, side, record_id, op))
 
     def clear_letter(self, flow: str, side: str, record_id: str, op: str = OP_SYNC) -> None:

@@ -51,6 +51,7 @@ from pmbridge.engine.context import (
 from pmbridge.engine.journal import open_intent, probe_of
 from pmbridge.engine.merge import Base
 from pmbridge.engine.plan import FlowContext, FlowPlan, Step, plan_merge
+from pmbridge.engine.relink import forget_gone
 from pmbridge.engine.state import PLANNED, about_flow, base_of, link_base, planned
 from pmbridge.errors import (
     AuthenticationError,
@@ -185,7 +186,7 @@ class Executor:
         record, target = action.source, action.target
         source = other_side(target)
         if action.relink is not None:
-            cycle.index.remove(flow.name, action.relink.custompms_id)
+            forget_gone(cycle, flow, action.relink, target)
         if action.anchor is not None:
             await self._ensure_anchor(ctx, action.anchor)
         custompms_id = record.id if source == "custompms" else None
@@ -483,12 +484,16 @@ class Executor:
                 prop = flow.property(flow.archive.custompms)
                 fields = ctx.mapping.write_fields(target, {prop.key: True})
                 kind = ctx.mapping.kind(target)
-                await self.write(target, kind, "update", target_id, fields, flow=flow.name)
+                written = await self.write(
+                    target, kind, "update", target_id, fields, flow=flow.name
+                )
                 # Both bases say "archived": if the deleted record comes back (restored by a
                 # person), its un-archived state is a change that re-opens the other side.
                 base = action.base
                 new = Base({**base.custompms, prop.key: True}, {**base.trello, prop.key: True})
-                cycle.index.put(replace(link, base=link_base(new, deleted=action.deleted_on)))
+                version = written.version if target == "custompms" else link.custompms_version
+                marked = link_base(new, deleted=action.deleted_on)
+                cycle.index.put(replace(link, base=marked, custompms_version=version))
             cycle.report.add(flow.name, DIRECTION[target], "deleted")
             cycle.clear_letter(flow.name, target, _source_id(action), OP_HELD_DELETE)
             self._strikes.clear()

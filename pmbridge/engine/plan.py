@@ -410,7 +410,7 @@ def _plan_deleted(
             survivor_view = ctx.mapping.view(target, survivor, getattr(base, target))
         except Unmapped:
             survivor_view = None
-    if survivor_view is not None and survivor_view.values != getattr(base, target):
+    if survivor_view is not None and _edited(ctx, survivor_view.values, getattr(base, target)):
         # An edit beats a delete: bring the deleted one back with the edit.
         if side == "custompms":
             marks = {k: v for k, v in (link.base or {}).items() if k == "deleted"}
@@ -425,3 +425,15 @@ def _plan_deleted(
     if policy == "delete":
         return [Delete(flow.name, link, side)]
     return [Archive(flow.name, link, side, base)]
+
+
+def _edited(ctx: FlowContext, values: dict[str, Any], base: dict[str, Any]) -> bool:
+    """Whether the survivor of a deletion changed since ``base`` by more than being archived:
+    archiving goes the deletion's way, so it beats nothing — and the archive the engine
+    wrote itself looks the same when a crash kept its base from being recorded."""
+    archive = ctx.flow.archive
+    if archive is not None:
+        key = ctx.flow.property(archive.custompms).key
+        if values.get(key) is True:
+            values = {**values, key: base.get(key)}
+    return values != base

@@ -319,10 +319,22 @@ class MemoryTrello:
         return self._store(kind, obj)
 
     def remove(self, kind: str, id: str) -> None:
-        """A person's delete in Trello (the feed reports a tombstone)."""
+        """A person's delete in Trello (the feed reports a tombstone). What Trello deletes
+        with it goes silently, reported by no feed: a card's comments, a board's cards."""
         if id in self.records[kind]:
             self.records[kind][id] = Record(kind, id, deleted=True)
             self.changes.mark(kind, id)
+            self._bury_under(kind, id)
+
+    def _bury_under(self, kind: str, id: str) -> None:
+        under = {"board": ("card", "idBoard"), "card": ("comment", "idCard")}.get(kind)
+        if under is None:
+            return
+        child_kind, parent_field = under
+        for child in list(self.records[child_kind].values()):
+            if not child.deleted and child.fields.get(parent_field) == id:
+                self.records[child_kind][child.id] = Record(child_kind, child.id, deleted=True)
+                self._bury_under(child_kind, child.id)
 
     @staticmethod
     def _in_scope(kind: str, record: Record, containers: set[str]) -> bool:

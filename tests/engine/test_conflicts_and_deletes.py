@@ -109,6 +109,68 @@ def test_an_edit_beats_a_delete(bridge: Bridge):
     assert card_named(bridge, "Task 1 still matters")["id"] != card1["id"]
 
 
+def test_a_card_made_again_after_its_deletion_gets_its_tasks_comments_again(bridge: Bridge):
+    data = seed(bridge.pms, tasks=1)
+    bridge.sync()
+    task_id = data["tasks"][0]["id"]
+    old = card_named(bridge, "Task 0")
+    # Deleted on Trello (its comments with it), edited in Custompms: a new card is made …
+    bridge.trello.call("DELETE", f"/cards/{old['id']}")
+    bridge.pms.update("tasks", task_id, title="Task 0 still matters")
+    report = bridge.sync()
+    assert report.errors == 0, report.problems
+
+    # … and the task's comment is made again on it, once.
+    new = card_named(bridge, "Task 0 still matters")
+    assert new["id"] != old["id"]
+    board = bridge.only_board()
+    on_new = [
+        c["data"]["text"]
+        for c in bridge.trello.comments(board["id"])
+        if c["data"]["card"]["id"] == new["id"]
+    ]
+    assert on_new == ["On Task 0"]
+    assert sorted(c["text"] for c in bridge.pms.all("comments")) == [
+        "Kick-off on Monday",
+        "On Task 0",
+    ]
+    bridge.reset_counts()
+    assert bridge.sync(full=True).errors == 0
+    assert bridge.counts()["trello"]["writes"] == bridge.counts()["custompms"]["writes"] == 0
+
+
+def test_a_board_made_again_after_its_deletion_gets_its_cards_and_comments_again(
+    bridge: Bridge,
+):
+    data = seed(bridge.pms, tasks=2)
+    bridge.sync()
+    old = bridge.only_board()
+    # Deleted on Trello with its cards and their comments; edited in Custompms meanwhile.
+    bridge.trello.call("DELETE", f"/boards/{old['id']}")
+    bridge.pms.update("projects", data["project"]["id"], description="Still on")
+    report = bridge.sync()
+    assert report.errors == 0, report.problems
+
+    board = bridge.only_board()
+    assert board["id"] != old["id"] and board["desc"] == "Still on"
+    cards = {c["id"]: c["name"] for c in bridge.trello.cards(board["id"])}
+    assert sorted(cards.values()) == ["About this project", "Task 0", "Task 1"]
+    comments = sorted(
+        (cards[c["data"]["card"]["id"]], c["data"]["text"])
+        for c in bridge.trello.comments(board["id"])
+    )
+    assert comments == [
+        ("About this project", "Kick-off on Monday"),
+        ("Task 0", "On Task 0"),
+        ("Task 1", "On Task 1"),
+    ]
+    assert [t["title"] for t in bridge.pms.all("tasks")] == ["Task 0", "Task 1"]
+    assert len(bridge.pms.all("comments")) == 3
+    bridge.reset_counts()
+    assert bridge.sync(full=True).errors == 0
+    assert bridge.counts()["trello"]["writes"] == bridge.counts()["custompms"]["writes"] == 0
+
+
 def test_comment_deletions_go_both_ways(bridge: Bridge):
     data = seed(bridge.pms, tasks=2)
     bridge.sync()

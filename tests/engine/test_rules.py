@@ -129,12 +129,6 @@ def test_two_comments_alike_both_in_doubt_after_a_crash_are_each_linked_once(pai
     assert len(pair.store.links("task_comments")) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: when an edit brings back a card a person deleted (a new card is made), "
-    "the task's comments stay linked to the old card's comments, which Trello deleted with "
-    "it without telling any feed; they are not made again on the new card",
-)
 def test_a_card_made_again_after_its_deletion_gets_its_tasks_comments_again(pair: Pair):
     alpha, beta = two_projects(pair)
     task = pair.pms.add(
@@ -188,3 +182,172 @@ def test_a_checklist_conflict_is_resolved_without_force(pair: Pair):
     pair.sync()
     assert dict(pair.trello.writes) == {} and dict(pair.pms.writes) == {"update tasks": 1}
     assert [i["text"] for i in pair.card_of(task_id)["checklist"]] == texts
+
+
+def comments_on(pair: Pair, card_id: str) -> list[str]:
+    return sorted(
+        c.fields["text"] for c in pair.trello.live("comment") if c.fields["idCard"] == card_id
+    )
+
+
+def a_task_commented_on_both_sides(pair: Pair) -> tuple[str, str]:
+    """A task in Alpha with a comment made in Custompms and one made on its card; returns
+    the task's id and Beta's."""
+    alpha, beta = two_projects(pair)
+    task = pair.pms.add(
+        "task",
+        project_id=alpha,
+        title="Move me",
+        description="",
+        status="todo",
+        completed=False,
+        archived=False,
+    )
+    pair.pms.add("comment", task_id=task.id, project_id=None, author="Ann", text="from Custompms")
+    pair.sync()
+    [link] = pair.store.links("tasks")
+    fields = {"idCard": link.trello_id, "text": "from Trello"}
+    asyncio.run(pair.trello.create("comment", fields, idempotency_key=""))
+    pair.sync()
+    return task.id, beta
+
+
+# Trello writes of the cycle that makes the card again: the card, then its two comments.
+REMAKE_WRITES = 3
+
+
+@pytest.mark.parametrize("applied", [False, True], ids=["before", "after"])
+@pytest.mark.parametrize("write", range(1, REMAKE_WRITES + 1))
+def test_killed_anywhere_while_a_card_is_made_again_its_comments_come_back_once(
+    pair: Pair, write: int, applied: bool
+):
+    from pmbridge.systems.memory import Crash
+
+    task_id, beta = a_task_commented_on_both_sides(pair)
+    [old] = pair.store.links("tasks")
+    pair.pms.edit("task", task_id, project_id=beta)
+    pair.trello.remove("card", old.trello_id)
+    pair.trello.crash_after(write, applied=applied)
+    with pytest.raises(Crash):
+        pair.sync()
+    pair.trello.crash_after(10**9, applied=False)
+
+    assert pair.sync().errors == 0
+
+    [new] = pair.store.links("tasks")
+    assert [c.id for c in pair.trello.live("card")] == [new.trello_id]  # one card, no copy
+    assert comments_on(pair, new.trello_id) == ["from Custompms", "from Trello"]
+    pms_comments = sorted(c.fields["text"] for c in pair.pms.live("comment"))
+    assert pms_comments == ["from Custompms", "from Trello"]  # nothing came back as a copy
+    links = pair.store.links("task_comments")
+    assert (
+        sorted(pair.trello.records["comment"][k.trello_id].fields["idCard"] for k in links)
+        == [new.trello_id] * 2
+    )
+    assert pair.store.dead_letters() == []
+    pair.trello.writes.clear()
+    pair.pms.writes.clear()
+    pair.sync()
+    assert not pair.trello.writes and not pair.pms.writes
+
+
+def test_a_dry_run_shows_the_comments_a_card_made_again_gets(pair: Pair):
+    task_id, beta = a_task_commented_on_both_sides(pair)
+    [old] = pair.store.links("tasks")
+    pair.pms.edit("task", task_id, project_id=beta)
+    pair.trello.remove("card", old.trello_id)
+
+    plans = asyncio.run(pair.engine.plan(SyncOptions()))
+
+    planned = [a.describe() for plan in plans for a in plan.actions]
+    assert sorted(p for p in planned if p.startswith("create on trello: comment")) == sorted(
+        f"create on trello: comment {c.id} {c.fields['text']!r}" for c in pair.pms.live("comment")
+    )
+    assert pair.store.links("tasks") == [old] and pair.store.dead_letters() == []
+
+
+def test_a_board_made_again_after_its_deletion_gets_its_cards_and_comments_again(pair: Pair):
+    alpha, _ = two_projects(pair)
+    task = pair.pms.add(
+        "task",
+        project_id=alpha,
+        title="Keep me",
+        description="",
+        status="todo",
+        completed=False,
+        archived=False,
+    )
+    pair.pms.add("comment", task_id=task.id, project_id=None, author="Ann", text="on the task")
+    pair.pms.add("comment", task_id=None, project_id=alpha, author="Ann", text="on the project")
+    pair.sync()
+    [old_board] = [k for k in pair.store.links("projects") if k.custompms_id == alpha]
+    pair.pms.edit("project", alpha, description="edited")  # an edit in Custompms …
+    pair.trello.remove("board", old_board.trello_id)  # … while the board is deleted on Trello
+
+    assert pair.sync().errors == 0
+
+    [board] = [k for k in pair.store.links("projects") if k.custompms_id == alpha]
+    assert board.trello_id != old_board.trello_id  # the edit won: the board was made again
+    assert not pair.pms.records["task"][task.id].deleted
+    [card] = pair.store.links("tasks")
+    assert pair.trello.records["card"][card.trello_id].fields["idBoard"] == board.trello_id
+    assert comments_on(pair, card.trello_id) == ["on the task"]
+    [about] = [k for k in pair.store.links("projects.about_card") if k.custompms_id == alpha]
+    assert pair.trello.records["card"][about.trello_id].fields["idBoard"] == board.trello_id
+    assert comments_on(pair, about.trello_id) == ["on the project"]
+    assert pair.store.dead_letters() == []
+
+
+def test_a_task_brought_back_by_an_edit_on_its_card_keeps_its_comments(pair: Pair):
+    # The other way round: Custompms deletes softly, the task alone, and an edit on its card
+    # restores the same task; its comments were never gone, nor are they copied.
+    task_id, _ = a_task_commented_on_both_sides(pair)
+    [link] = pair.store.links("tasks")
+    comment_links = pair.store.links("task_comments")
+    pair.trello.edit("card", link.trello_id, name="Renamed")
+    pair.pms.remove("task", task_id)
+
+    assert pair.sync().errors == 0
+
+    assert pair.pms.records["task"][task_id].fields["title"] == "Renamed"
+    assert [k.trello_id for k in pair.store.links("tasks")] == [link.trello_id]
+    assert comments_on(pair, link.trello_id) == ["from Custompms", "from Trello"]
+    pms_comments = sorted(c.fields["text"] for c in pair.pms.live("comment"))
+    assert pms_comments == ["from Custompms", "from Trello"]
+    assert [(k.custompms_id, k.trello_id) for k in pair.store.links("task_comments")] == [
+        (k.custompms_id, k.trello_id) for k in comment_links
+    ]
+
+
+def test_a_crash_after_archiving_a_deleted_tasks_card_does_not_bring_the_task_back(pair: Pair):
+    from pmbridge.systems.memory import Crash
+
+    task_id = one_task(pair)
+    pair.pms.remove("task", task_id)
+    pair.trello.crash_after(1, applied=True)  # the card is archived, then the process dies
+    with pytest.raises(Crash):
+        pair.sync()
+    pair.trello.crash_after(10**9, applied=False)
+
+    assert pair.sync().errors == 0
+
+    # The archive the engine wrote is not a person's edit beating the deletion.
+    assert pair.pms.records["task"][task_id].deleted
+    assert pair.card_of(task_id)["closed"] is True
+    pair.trello.writes.clear()
+    pair.pms.writes.clear()
+    pair.sync()
+    assert not pair.trello.writes and not pair.pms.writes
+
+
+def test_a_project_archived_as_its_board_was_deleted_leaves_nothing_to_do(pair: Pair):
+    alpha, _ = two_projects(pair)
+    pair.sync()
+    [board] = [k for k in pair.store.links("projects") if k.custompms_id == alpha]
+    pair.trello.remove("board", board.trello_id)
+
+    assert pair.sync().errors == 0
+
+    assert pair.pms.records["project"][alpha].fields["archived"] is True
+    plans = asyncio.run(pair.engine.plan(SyncOptions()))
+    assert [a.describe() for plan in plans for a in plan.actions] == []
