@@ -62,7 +62,7 @@ def edit_items(items: list[dict[str, Any]], edit: str, text: str) -> list[dict[s
 
 
 # 1,000 examples take about a minute and a half: one xdist worker runs them beside the rest.
-EXAMPLES = int(os.environ.get("PMBRIDGE_TEST_STATE_MACHINE_EXAMPLES", "250"))
+EXAMPLES = int(os.environ.get("PMBRIDGE_TEST_STATE_MACHINE_EXAMPLES", "1000"))
 
 
 class SyncMachine(RuleBasedStateMachine):
