@@ -95,7 +95,10 @@ class CycleContext:
     #: the store's run of this cycle (None in a dry run): its writes are recorded there
     run_id: int | None = None
     reads: dict[tuple[Side, str], Feed] = field(default_factory=dict)
+    #: each feed's position after this cycle's read
     cursors: dict[tuple[Side, str], str | None] = field(default_factory=dict)
+    #: the positions saved in the store, read once at the cycle's first feed read
+    saved_cursors: dict[tuple[str, str], str] | None = None
     #: records a read of this cycle set aside as malformed
     rejected: set[tuple[Side, str]] = field(default_factory=set)
     #: (flow, side, record id, operation) of every dead letter

@@ -138,7 +138,9 @@ async def read(cycle: CycleContext, side: Side, kind: str) -> Feed:
     if targets is not None and side in targets.containers:
         wanted = targets.containers[side]
         scope = replace(scope, containers=tuple(c for c in scope.containers if c in wanted))
-    stored = cycle.store.get_cursor(side, kind)
+    if cycle.saved_cursors is None:
+        cycle.saved_cursors = cycle.store.cursors()
+    stored = cycle.saved_cursors.get(key)
     feed = await cycle.systems[side].read(kind, stored, scope)
     log.debug(
         "read %s %s%s in %d container(s): %d record(s)%s",

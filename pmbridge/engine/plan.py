@@ -162,10 +162,11 @@ def plan_flow(ctx: FlowContext, items: Iterable[Item]) -> FlowPlan:
 def _breaker(
     ctx: FlowContext, deletes: list[Archive | Delete]
 ) -> list[Archive | Delete | HoldDelete]:
-    links = max(ctx.links.count(ctx.flow.name), 1)
     breaker = ctx.breaker
-    too_many = len(deletes) > breaker.minimum and len(deletes) > breaker.share * links
-    if not too_many or breaker.allow:
+    if len(deletes) <= breaker.minimum or breaker.allow:
+        return list(deletes)
+    links = max(ctx.links.count(ctx.flow.name), 1)
+    if len(deletes) <= breaker.share * links:
         return list(deletes)
     reason = (
         f"{ctx.flow.name}: held {len(deletes)} deletions of {links} linked objects "

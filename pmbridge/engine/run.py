@@ -200,8 +200,10 @@ class Engine:
             if any(selected.index(f) > position for f in readers):
                 continue
             cursor = cycle.cursors.get((side, kind))
-            if cursor is not None:
+            saved = cycle.saved_cursors if cycle.saved_cursors is not None else {}
+            if cursor is not None and cursor != saved.get((side, kind)):
                 self.store.set_cursor(side, kind, cursor)
+                saved[(side, kind)] = cursor
 
     async def resolve_conflict(self, conflict_id: int, take: Side, *, force: bool = False) -> str:
         """Settle a conflict (see ``engine.resolve``); returns a sentence saying what was done."""

@@ -199,6 +199,14 @@ class _Operations(ProcessOperations, MemoOperations):
         query = select(c.cursor).where(c.side == side, c.kind == kind, c.scope == scope)
         return self._run(lambda conn: conn.execute(query).scalar_one_or_none())
 
+    def cursors(self, scope: str = "") -> dict[tuple[str, str], str]:
+        """Every saved feed position within ``scope``, by (side, kind): one read for a cycle."""
+        c = schema.cursors.c
+        query = select(c.side, c.kind, c.cursor).where(c.scope == scope)
+        return self._run(
+            lambda conn: {(row.side, row.kind): row.cursor for row in conn.execute(query)}
+        )
+
     def set_cursor(self, side: str, kind: str, cursor: str, scope: str = "") -> None:
         def operation(conn: Connection) -> None:
             insert = _insert(conn, schema.cursors).values(

@@ -21,6 +21,8 @@ def test_cursors_are_kept_per_side_kind_and_scope(store: Store) -> None:
     assert store.get_cursor("trello", "board-actions", "board-1") == "a1"
     assert store.get_cursor("trello", "board-actions", scope="board-2") == "b1"
     assert store.get_cursor("trello", "board-actions") is None
+    assert store.cursors() == {("custompms", "task"): "42"}
+    assert store.cursors("board-2") == {("trello", "board-actions"): "b1"}
 
 
 def test_an_intent_is_open_until_completed(store: Store) -> None:
