@@ -3,7 +3,9 @@
 ``SandboxControl`` is a pure ASGI middleware that wraps a sandbox app. It counts every
 request (server side, so benchmarks and echo tests count what really arrived) and, when
 told to, injects faults: added latency, a share of 5xx answers, dropped connections (before
-or after the request took effect) and forced 429s. All faults are off by default.
+or after the request took effect) and forced 429s. All faults are off by default. A request
+answered inside another (Trello's ``/batch``) is not counted; of the faults, only the share of
+5xx answers reaches it, in its own place in the answer (``inner_error``).
 
 Knobs are set in-process (``app.state.control.faults.error_rate = 0.2``) or over HTTP:
 
@@ -156,6 +158,15 @@ class SandboxControl:
 
     def clear_faults(self) -> None:
         self.faults = Faults()
+
+    def inner_error(self, method: str, path: str) -> int | None:
+        """The 5xx status that a request answered inside another gets, or ``None``."""
+        faults = self.faults
+        if not faults.error_rate or not faults.applies_to(method, path):
+            return None
+        with self._lock:
+            roll = self._random.random()
+        return faults.error_status if roll < faults.error_rate else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -150,6 +152,20 @@ def test_batch_answers_each_url_in_order(api: httpx.Client, board: dict) -> None
     assert answers[1]["200"]["name"] == "Project X"
     assert answers[2] == {"404": "The requested resource was not found."}
     assert answers[3] == {"200": {"id": "5f0000000000000000000b01", "username": "testuser"}}
+
+
+def test_injected_errors_reach_each_url_of_a_batch_in_its_place(
+    api: httpx.Client, board: dict, sandbox_app: Any
+) -> None:
+    sandbox_app.state.control.set_faults(error_rate=1.0, error_status=502, path_prefix="/1/boards/")
+    sandbox_app.state.control.stats.reset()
+    urls = f"/boards/{board['id']}/actions,/members/me?fields=username"
+    answers = ok(api.get("/batch", params={"urls": urls}))
+    assert answers == [
+        {"502": "Bad Gateway"},
+        {"200": {"id": "5f0000000000000000000b01", "username": "testuser"}},
+    ]
+    assert sandbox_app.state.control.stats.snapshot()["by_route"] == {"GET /1/batch": 1}
 
 
 def test_batch_takes_at_most_ten_urls(api: httpx.Client) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from pmbridge.errors import InvalidValueError, NotFoundError
+from pmbridge.errors import InvalidValueError, NotFoundError, UnavailableError
 from pmbridge.sandbox.server import ServerThread
-from pmbridge.systems.trello import TrelloClient, batch_url
+from pmbridge.systems.trello import ActionsQuery, TrelloClient, batch_url
 from tests.systems_trello.conftest import Sandbox
 
 
@@ -169,6 +169,55 @@ async def test_board_actions_are_paged_back_with_before(
     assert [a["id"] for a in newer] == [comments[6]["id"], comments[5]["id"]]
     page = await client.get_board_actions(board["id"], limit=1)
     assert [a["id"] for a in page] == [comments[6]["id"]]
+
+
+async def test_the_actions_of_many_boards_come_ten_boards_to_a_batch_call(
+    client: TrelloClient, workspace: dict[str, Any], board: dict[str, Any], sandbox: Sandbox
+) -> None:
+    others = [
+        await client.create_board(f"Board {n}", idOrganization=workspace["id"]) for n in range(11)
+    ]
+    gone = await client.create_board("Gone", idOrganization=workspace["id"])
+    await client.delete_board(gone["id"])
+    card = await client.create_card(board["lists"]["To Do"]["id"], name="Chatty")
+    comments = [await client.add_comment(card["id"], f"comment {n}") for n in range(7)]
+    sandbox.reset()
+
+    queries = [ActionsQuery(b["id"], filter="commentCard", limit=3) for b in [board, *others]]
+    found = await client.boards_actions([*queries, ActionsQuery(gone["id"])])
+
+    assert [a["id"] for a in found[0] or []] == [c["id"] for c in reversed(comments)]
+    assert found[1:12] == [[]] * 11 and found[12] is None  # the deleted board: None
+    # Thirteen first pages in two /batch calls; the chatty board's next two pages alone, each
+    # on its own route.
+    assert sandbox.count("GET /1/batch") == 2
+    assert sandbox.count("GET /1/boards/{id}/actions") == 2
+    assert sandbox.stats()["requests"] == 4
+
+
+async def test_a_board_answer_failed_inside_a_batch_is_asked_again_never_taken_as_empty(
+    client: TrelloClient, workspace: dict[str, Any], sandbox: Sandbox
+) -> None:
+    boards = [
+        await client.create_board(f"Board {n}", idOrganization=workspace["id"]) for n in range(10)
+    ]
+    queries = [ActionsQuery(b["id"]) for b in boards]
+    truth = await client.boards_actions(queries)
+    assert all(truth)  # every board has its createBoard and createList actions
+    sandbox.reset()
+
+    # Some answers inside the batch fail; each is asked again on its own route (retried
+    # there), and the result is the truth.
+    sandbox.faults(error_rate=0.3, path_prefix="/1/boards/", methods=["GET"], seed=3)
+    assert await client.boards_actions(queries) == truth
+    assert sandbox.count("GET /1/batch") == 1
+    assert sandbox.count("GET /1/boards/{id}/actions") >= 1
+
+    # A board that cannot be read at all stops the read with an error: an empty answer
+    # would let the feed position pass actions nobody read.
+    sandbox.faults(error_rate=1.0, seed=None)
+    with pytest.raises(UnavailableError):
+        await client.boards_actions(queries)
 
 
 async def test_batch_splits_into_groups_of_ten(

@@ -226,6 +226,25 @@ async def test_a_board_that_vanished_makes_the_read_incomplete(
     assert board["id"] in second.cursor
 
 
+async def test_an_idle_read_of_twelve_boards_costs_two_calls(
+    system: TrelloSystem, client: TrelloClient, workspace: dict[str, Any], sandbox: Sandbox
+) -> None:
+    boards = [
+        await client.create_board(f"Board {n}", idOrganization=workspace["id"]) for n in range(12)
+    ]
+    scope = Scope([b["id"] for b in boards])
+    first = await system.read("card", None, scope)
+    await system.begin_cycle()
+    sandbox.reset()
+
+    cards = await system.read("card", first.cursor, scope)
+    comments = await system.read("comment", first.cursor, scope)
+
+    assert cards.records == [] and comments.records == [] and cards.complete
+    # Twelve board feeds, ten to a /batch call, shared by the card and the comment read.
+    assert sandbox.stats()["by_route"] == {"GET /1/batch": 2}
+
+
 async def test_the_feed_is_read_once_per_cycle_for_cards_and_comments(
     system: TrelloSystem, client: TrelloClient, board: dict[str, Any], sandbox: Sandbox
 ) -> None:

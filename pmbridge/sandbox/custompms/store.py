@@ -11,6 +11,9 @@ schema version is migrated in place (``tables.MIGRATIONS``).
 
 Refusals are raised as ``ApiProblem`` subclasses (see ``problems``); a refused write
 changes nothing.
+
+One module because every write shares the one lock, transaction and change counter above;
+the tables live in ``tables``, field rules in ``constraints``, notifications in ``notify``.
 """
 
 from __future__ import annotations

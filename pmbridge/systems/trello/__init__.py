@@ -7,11 +7,12 @@ RetryPolicy    how transient failures are retried
 """
 
 from pmbridge.systems.http import RetryPolicy
-from pmbridge.systems.trello.client import BatchItem, TrelloClient, batch_url
+from pmbridge.systems.trello.client import ActionsQuery, BatchItem, TrelloClient, batch_url
 from pmbridge.systems.trello.limiter import RateLimit, TrelloLimits
 from pmbridge.systems.trello.system import TrelloSystem
 
 __all__ = [
+    "ActionsQuery",
     "BatchItem",
     "RateLimit",
     "RetryPolicy",

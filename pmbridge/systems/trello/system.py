@@ -2,16 +2,17 @@
 as records (the field lists are in ``convert.py``).
 
 Reads cost few calls. Workspaces and boards come through ``/batch`` (10 routes a call).
-Cards and comments are read from each board's action feed since the cursor: an
-``updateCard`` carries its new values, so only created, copied or moved cards are fetched
-(in batches), and a deleted card is a tombstone. A board not yet in the cursor is listed in
-full. The feed read for cards is cached for the cycle and reused by the comment read of the
-same boards. ``/1/members/`` (tightly rate-limited) is only touched by ``check()`` and by
-the one discovery read of organizations (``cursor=None``, empty scope).
+Cards and comments are read from each board's action feed since the cursor (``board_feeds``,
+ten boards' feeds to a ``/batch`` call): an ``updateCard`` carries its new values, so only
+created, copied or moved cards are fetched (in batches), and a deleted card is a tombstone.
+A board not yet in the cursor is listed in full. The feed read for cards is cached for the
+cycle and reused by the comment read of the same boards. ``/1/members/`` (tightly
+rate-limited) is only touched by ``check()`` and by the one discovery read of organizations
+(``cursor=None``, empty scope).
 
 One module because it is the one ``System`` implementation for Trello; feed folding, lists,
-cursors and card parts are already in modules of their own; next split: the board-feed read
-apart from the writes.
+cursors, board feeds and card parts are already in modules of their own; next split: the
+card reads apart from the writes.
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ from pmbridge.errors import (
 from pmbridge.records import Record, Side
 from pmbridge.systems.base import CreatedProbe, Feed, Memo, Scope
 from pmbridge.systems.trello import cursor as cursors
-from pmbridge.systems.trello.client import BatchItem, TrelloClient, batch_url, segment
+from pmbridge.systems.trello.board_feeds import Action, BoardFeeds
+from pmbridge.systems.trello.client import (
+    ActionsQuery,
+    BatchItem,
+    TrelloClient,
+    batch_url,
+    segment,
+)
 from pmbridge.systems.trello.convert import (
     BOARD_FIELDS,
     CARD_FIELDS,
@@ -68,8 +76,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 # The fields that identify an object whose create answer was lost (besides a marker).
 _PROBE_FIELDS = ("name", "displayName", "text")
 
-Action = dict[str, Any]
-
 
 class TrelloSystem:
     """Trello, seen as records.
@@ -100,10 +106,8 @@ class TrelloSystem:
         self.list_order = tuple(list_order)
         self.member: dict[str, Any] | None = None
         self.lists = BoardLists(client, self.list_order, memo)
-        # Per-cycle caches of board feeds: newest action per board, and the actions read
-        # since a position; filled under ``_feed_cursor``.
-        self._newest: dict[str, Action | None] = {}
-        self._since: dict[tuple[str, BoardPosition], list[Action]] = {}
+        # The board feeds read this cycle, under ``_feed_cursor``.
+        self.feeds = BoardFeeds(client)
         self._feed_cursor: object = _UNSET
         # Board listings of workspaces, read along with the workspaces (see below).
         self._org_boards: dict[str, BatchItem] = {}
@@ -212,7 +216,7 @@ class TrelloSystem:
         full: bool = False,
     ) -> Feed:
         positions = cursors.parse(cursor)
-        reads = await run_all(self._read_board(b, positions.get(b), full) for b in boards)
+        reads = await self.feeds.read(boards, positions, full=full)
         for board, (end, actions, _) in zip(boards, reads, strict=True):
             self.lists.saw_feed(board, positions.get(board), end, actions)
         next_positions: dict[str, BoardPosition] = {}
@@ -244,37 +248,8 @@ class TrelloSystem:
             listed=frozenset(listed) if listed else None,
         )
 
-    async def _read_board(
-        self, board: str, position: BoardPosition | None, full: bool = False
-    ) -> tuple[BoardPosition | None, list[Action], bool]:
-        """(next position, unseen actions, needs a full listing) for one board. A full read
-        of a board read before also reads its actions since: they tell a person's edits
-        (a card dragged: ``pos``) from what Trello changed by itself."""
-        try:
-            if position is None:
-                return cursors.start_position(await self._newest_action(board)), [], True
-            actions = cursors.unseen(position, await self._actions_since(board, position))
-            return cursors.advance(position, actions), actions, full
-        except NotFoundError:
-            # The board is gone or hidden from the token: nothing can be said about it, and
-            # should it come back it is listed in full again.
-            return None, [], False
-
-    async def _newest_action(self, board: str) -> Action | None:
-        if board not in self._newest:
-            page = await self.client.get_board_actions(board, limit=1)
-            self._newest[board] = page[0] if page else None
-        return self._newest[board]
-
-    async def _actions_since(self, board: str, position: BoardPosition) -> list[Action]:
-        key = (board, position)
-        if key not in self._since:
-            self._since[key] = await self.client.list_board_actions(board, since=position.since)
-        return self._since[key]
-
     def _clear_feed_cache(self) -> None:
-        self._newest.clear()
-        self._since.clear()
+        self.feeds.clear()
         self._feed_cursor = _UNSET
 
     async def _card_records(
@@ -360,10 +335,16 @@ class TrelloSystem:
 
     async def _comment_records(self, fresh: list[Action], listed: set[str]) -> list[Record]:
         records = [comment_record(a) for a in fresh if is_comment(a)]
-        listings = await run_all(
-            self.client.list_board_actions(b, filter="commentCard") for b in sorted(listed)
-        )
-        records.extend(comment_record(a) for actions in listings for a in actions if is_comment(a))
+        boards = sorted(listed)
+        queries = [ActionsQuery(b, filter="commentCard") for b in boards]
+        for board, actions in zip(boards, await self.client.boards_actions(queries), strict=True):
+            if actions is None:
+                raise NotFoundError(
+                    f"Trello has no board {board} any more, or the token cannot see it",
+                    system="trello",
+                    status=404,
+                )
+            records.extend(comment_record(a) for a in actions if is_comment(a))
         return records
 
     # -- one object --------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Each url is a GET route without the ``/1`` prefix. Commas separate the urls; a comma inside
 a url's query (``fields=name,desc``) stays, since only a comma followed by ``/`` starts a
-new url.
+new url. The sandbox's injected 5xx share reaches each url (``SandboxControl.inner_error``):
+that url answers the error in its place, the others their own answers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Request
 
-from pmbridge.sandbox.trello.answers import TrelloJSON, invalid_value
+from pmbridge.sandbox.trello.answers import TrelloJSON, error_answer, invalid_value
 from pmbridge.sandbox.trello.auth import AuthDep
 from pmbridge.sandbox.trello.routes.common import answer
 
@@ -45,6 +46,11 @@ async def batch(request: Request, auth: AuthDep) -> TrelloJSON:
         for url in urls:
             if not url.startswith("/") or url.split("?")[0].rstrip("/") == "/batch":
                 results.append({"400": "invalid value for urls"})
+                continue
+            failed = request.app.state.control.inner_error("GET", "/1" + url.split("?")[0])
+            if failed is not None:
+                _, _, text = error_answer(failed)
+                results.append({str(failed): text.decode()})
                 continue
             reply = await client.get("/1" + url, headers=headers)
             results.append({str(reply.status_code): _body(reply)})
