@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pmbridge.engine.report import CycleReport
     from pmbridge.store.rows import Intent, Link
 
 
@@ -226,7 +227,7 @@ class CycleStopped(PmbridgeError):
     :param report: what the cycle had done until then (a ``CycleReport``)
     """
 
-    def __init__(self, cause: PmbridgeError, report: object):
+    def __init__(self, cause: PmbridgeError, report: CycleReport):
         self.cause = cause
         self.report = report
         super().__init__(str(cause))

@@ -79,6 +79,7 @@ async def check_wrong_token(probe: Probe) -> str:
 async def _sample(probe: Probe, resource: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """A body to create a record of ``resource`` and a change to make to it."""
     name = probe.label(f"{resource} create-read-update-delete")
+    body: dict[str, Any]
     if resource == "customers":
         body = {"name": name, "description": "made by the conformance suite", "website": None}
         return body, {"name": name + " (renamed)", "website": "https://example.com/pmbridge"}

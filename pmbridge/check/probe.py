@@ -45,7 +45,8 @@ def describe(response: httpx.Response) -> str:
 
 
 def is_problem(response: httpx.Response) -> bool:
-    return response.headers.get("content-type", "").startswith("application/problem+json")
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.startswith("application/problem+json")
 
 
 class Probe:
@@ -163,7 +164,9 @@ class Probe:
             raise CheckFailed(f"{doing} answered JSON that is not an object")
         return body
 
-    async def create(self, resource: str, body: dict[str, Any], *, key: str | None = None) -> dict:
+    async def create(
+        self, resource: str, body: dict[str, Any], *, key: str | None = None
+    ) -> dict[str, Any]:
         """POST a record (with an Idempotency-Key) and expect 201 and a record."""
         key = key or self.new_key()
         response = await self.call(

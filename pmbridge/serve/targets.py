@@ -108,7 +108,7 @@ class SpreadReads:
                 return None, True
         if self._whole:
             return None
-        custompms = {"custompms": frozenset(custompms_kinds)}
+        custompms: dict[Side, frozenset[str]] = {"custompms": frozenset(custompms_kinds)}
         if tick == 0:
             return Targets(
                 {"trello": frozenset(trello_kinds - TRELLO_BOARD_KINDS), **custompms}
@@ -116,7 +116,10 @@ class SpreadReads:
         chunk = self._slices[tick - 1]
         if not chunk:
             return Targets(custompms), False
-        kinds = {"trello": frozenset(trello_kinds & TRELLO_BOARD_KINDS), **custompms}
+        kinds: dict[Side, frozenset[str]] = {
+            "trello": frozenset(trello_kinds & TRELLO_BOARD_KINDS),
+            **custompms,
+        }
         return Targets(kinds, {"trello": chunk}), False
 
 

@@ -62,7 +62,8 @@ class Refused(Exception):
 
 
 def get_dashboard(request: Request) -> Dashboard:
-    return request.app.state.dashboard
+    dashboard: Dashboard = request.app.state.dashboard
+    return dashboard
 
 
 DashboardDep = Annotated[Dashboard, Depends(get_dashboard)]

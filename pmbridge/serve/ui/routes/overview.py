@@ -49,9 +49,8 @@ def run_row(run: Run) -> RunRow:
             writes[direction] += sum(counts.get(what, 0) for what in WRITES)
         conflicts += counts.get("conflicts", 0)
         errors += counts.get("errors", 0)
-    return RunRow(
-        run, writes["to_trello"], writes["to_custompms"], conflicts, errors, summary.get("full")
-    )
+    full = bool(summary.get("full"))
+    return RunRow(run, writes["to_trello"], writes["to_custompms"], conflicts, errors, full)
 
 
 def flow_rows(dashboard: Dashboard) -> list[FlowRow]:
