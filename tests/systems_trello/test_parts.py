@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from pmbridge.errors import UnavailableError
 from pmbridge.systems.base import Scope
 from pmbridge.systems.trello import TrelloClient, TrelloSystem
 from tests.systems_trello.conftest import Sandbox
@@ -94,3 +97,15 @@ async def test_an_item_added_between_two_others_lands_there(
     again = await system.update("card", card["id"], {"checklist": middle})
     assert [i["text"] for i in again.fields["checklist"]] == ["a", "new", "b"]
     assert [again.fields["checklist"][n]["id"] for n in (0, 2)] == [a["id"], b["id"]]
+
+
+async def test_a_create_whose_parts_fail_says_so_and_that_the_card_exists(
+    system: TrelloSystem, board: dict[str, Any]
+) -> None:
+    values = {"idBoard": board["id"], "list": "To Do", "name": "Ship", "members": ["nobody"]}
+    with pytest.raises(UnavailableError) as failed:
+        await system.create("card", values, idempotency_key="")
+    assert failed.value.maybe_applied is True  # the card exists: repair it, never make it again
+    message = str(failed.value)
+    assert "could not write its labels, members, checklist or attachments" in message
+    assert "@nobody" in message and "archive" not in message

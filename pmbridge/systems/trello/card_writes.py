@@ -79,11 +79,14 @@ class CardWrites:
             card = await self.client.create_card(required("card", values, "idList"), **params)
         if values.get("closed"):
             card = await after_create(
-                "card", card["id"], self.client.update_card(card["id"], closed=True)
+                "card", card["id"], "archive it", self.client.update_card(card["id"], closed=True)
             )
         if any(parts.values()):
             card = await after_create(
-                "card", card["id"], self.parts.write(card["id"], parts, CARD_FIELDS)
+                "card",
+                card["id"],
+                "write its labels, members, checklist or attachments",
+                self.parts.write(card["id"], parts, CARD_FIELDS),
             )
         else:
             # A new card has no checklists, attachments or members: say so, so that the
@@ -153,14 +156,17 @@ class CardWrites:
             ) from None
 
 
-async def after_create(kind: str, id: str, step: Awaitable[dict[str, Any]]) -> dict[str, Any]:
-    """A follow-up write of a create; if it fails the engine must repair, not re-create."""
+async def after_create(
+    kind: str, id: str, doing: str, step: Awaitable[dict[str, Any]]
+) -> dict[str, Any]:
+    """A follow-up write of a create (``doing`` says what it does, for the error); if it
+    fails the engine must repair, not re-create."""
     try:
         return await step
     except RemoteSystemError as err:
         raise UnavailableError(
-            f"Trello created the {kind} {id} but could not archive it ({err}); the next run "
-            "finds the new object and archives it",
+            f"Trello created the {kind} {id} but could not {doing} ({err}); the next run "
+            "finds the new object and writes it again",
             system="trello",
             status=err.status,
             maybe_applied=True,

@@ -322,22 +322,21 @@ class TrelloClient:
         goes on its own route. An answer inside a batch other than 200 or 404 is asked again
         on its own route, where the retries and errors of ``request`` apply.
         """
-        found: list[list[dict[str, Any]] | None] = [[] for _ in queries]
+        found: list[list[dict[str, Any]]] = [[] for _ in queries]
+        gone: set[int] = set()
         pending: list[tuple[int, str | None]] = [(i, None) for i in range(len(queries))]
         while pending:
-            asks = [(queries[i], before) for i, before in pending]
-            pages = await self._board_action_pages(asks)
+            pages = await self._board_action_pages([(queries[i], before) for i, before in pending])
             later: list[tuple[int, str | None]] = []
             for (i, _), page in zip(pending, pages, strict=True):
-                actions = found[i]
-                if page is None or actions is None:
-                    found[i] = None
+                if page is None:
+                    gone.add(i)
                     continue
-                actions.extend(page)
+                found[i].extend(page)
                 if queries[i].every_page and len(page) >= queries[i].limit:
                     later.append((i, page[-1]["id"]))
             pending = later
-        return found
+        return [None if i in gone else actions for i, actions in enumerate(found)]
 
     async def _board_action_pages(
         self, asks: Sequence[tuple[ActionsQuery, str | None]]
@@ -364,7 +363,7 @@ class TrelloClient:
         self, board: str, params: Mapping[str, Any]
     ) -> list[dict[str, Any]] | None:
         try:
-            return await self._get_list(f"/boards/{segment(board)}/actions", **params)
+            return await self.get_board_actions(board, **params)
         except NotFoundError:
             return None
 

@@ -343,7 +343,10 @@ class TrelloSystem:
             )
             if values.get("closed"):
                 board = await after_create(
-                    "board", board["id"], self.client.update_board(board["id"], closed=True)
+                    "board",
+                    board["id"],
+                    "archive it",
+                    self.client.update_board(board["id"], closed=True),
                 )
             return board_record(board)
         if kind == "card":
